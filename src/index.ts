@@ -1,0 +1,33 @@
+/**
+ * `offload`: the public API. Nothing else decides what is public.
+ *
+ * Stores live in their own entry points so that an app pulls in only the database library it uses:
+ * `offload/sqlite` and `offload/postgres`.
+ */
+export { createOffload, Offload, JobsApi } from './runtime/client.ts';
+export type { OffloadOptions, StartOptions, StopOptions, WaitOptions } from './runtime/client.ts';
+export { defineTask, DEFAULT_RETRY } from './runtime/task.ts';
+export type { TaskOptions } from './runtime/task.ts';
+export { snooze, cancel } from './core/outcome.ts';
+export { backoffCapMs } from './core/backoff.ts';
+export { transitionTable } from './core/state-machine.ts';
+export { OffloadError, InvalidPayloadError, IdempotencyConflictError, isOffloadError } from './errors.ts';
+export type { ErrorCode, PayloadIssue } from './errors.ts';
+export type { OffloadEvents, OffloadEventName } from './observability/events.ts';
+export { consoleLogger } from './observability/logger.ts';
+export type { Retention } from './runtime/maintenance/pruner.ts';
+export type {
+  AttemptError,
+  BackoffKind,
+  EnqueueOptions,
+  EnqueueResult,
+  Job,
+  JobContext,
+  JobListFilter,
+  JobPage,
+  JobState,
+  Logger,
+  RetryPolicy,
+  StandardSchema,
+  TaskDefinition,
+} from './types.ts';

@@ -1,0 +1,73 @@
+/**
+ * Turns a user's enqueue call into a row to insert: task resolution, option checks, schema
+ * validation, JSON encoding with its size limit and the idempotency fingerprint.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson, encodeJson } from '../core/json-value.ts';
+import { checkKeys, describe, intOption, NAME_PATTERN, stringOption } from '../core/options.ts';
+import { InvalidPayloadError, OffloadError, type PayloadIssue } from '../errors.ts';
+import type { JobInsert } from '../storage/driver.ts';
+import type { EnqueueOptions, TaskDefinition } from '../types.ts';
+
+export const ENQUEUE_KEYS = ['idempotencyKey', 'runAt', 'delayMs', 'priority', 'queue', 'tx'] as const;
+
+export interface CheckedEnqueueOptions {
+  idempotencyKey: string | null;
+  runAt: Date | null;
+  delayMs: number;
+  priority: number | null;
+  queue: string | null;
+  tx: unknown;
+}
+
+export function checkEnqueueOptions(options: EnqueueOptions | undefined, where: string): CheckedEnqueueOptions {
+  const o = checkKeys(options, ENQUEUE_KEYS, where);
+  const runAt = o['runAt'];
+  if (runAt !== undefined && !(runAt instanceof Date && Number.isFinite(runAt.getTime()))) {
+    throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `${where}: runAt must be a valid Date, got ${describe(runAt)}`);
+  }
+  if (runAt !== undefined && o['delayMs'] !== undefined) {
+    throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `${where}: give runAt or delayMs, not both`);
+  }
+  const key = o['idempotencyKey'];
+  if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 512)) {
+    throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `${where}: idempotencyKey must be a string of 1 to 512 characters, got ${describe(key)}`);
+  }
+  return {
+    idempotencyKey: (key as string | undefined) ?? null,
+    runAt: (runAt as Date | undefined) ?? null,
+    delayMs: intOption(o['delayMs'], `${where}: delayMs`, 0, 10 * 365 * 86_400_000, 0),
+    priority: o['priority'] === undefined ? null : intOption(o['priority'], `${where}: priority`, -32768, 32767, 0),
+    queue: o['queue'] === undefined ? null : stringOption(o['queue'], `${where}: queue`, 'default', NAME_PATTERN),
+    tx: o['tx'],
+  };
+}
+
+/** Validates a payload against the task's schema; returns the schema's output (it may transform). */
+export async function validatePayload(task: TaskDefinition<any, any, any>, payload: unknown): Promise<unknown> {
+  if (task.schema === undefined) return payload;
+  const result = await task.schema['~standard'].validate(payload);
+  if (result.issues === undefined) return result.value;
+  const issues: PayloadIssue[] = result.issues.map((i) => ({
+    path: (i.path ?? []).map((seg) => String(typeof seg === 'object' && seg !== null ? seg.key : seg)).join('.'),
+    message: i.message,
+  }));
+  throw new InvalidPayloadError(task.name, issues);
+}
+
+export function buildInsert(task: TaskDefinition<any, any, any>, value: unknown, o: CheckedEnqueueOptions, maxPayloadBytes: number): JobInsert {
+  const payload = encodeJson(value, `payload of task '${task.name}'`, maxPayloadBytes, 'OFFLOAD_PAYLOAD_TOO_LARGE');
+  return {
+    task: task.name,
+    queue: o.queue ?? task.queue,
+    payload,
+    priority: o.priority ?? task.priority,
+    maxAttempts: task.retry.attempts,
+    timeoutMs: task.timeoutMs,
+    runAt: o.runAt,
+    delayMs: o.delayMs,
+    idempotencyKey: o.idempotencyKey,
+    // Key order must not make two equal payloads "different": hash the canonical form.
+    fingerprint: o.idempotencyKey === null ? null : createHash('sha256').update(canonicalJson(JSON.parse(payload))).digest('base64url'),
+  };
+}

@@ -1,0 +1,178 @@
+/**
+ * Runs one claimed job to its outcome, as a pipeline of small steps:
+ * context (signal, progress, log) -> handler raced against the abort signal -> outcome ->
+ * transition (core) -> fenced write (completer) -> events.
+ *
+ * The handler is raced against its signal rather than awaited: a handler that ignores an abort
+ * (timeout, cancel, shutdown) cannot hold the job or its worker slot. Its late result is dropped.
+ */
+import { encodeJson } from '../core/json-value.ts';
+import { resolveOutcome, type AttemptOutcome } from '../core/outcome.ts';
+import { isOffloadError, OffloadError } from '../errors.ts';
+import type { ClaimedJob, JobCompletion } from '../storage/driver.ts';
+import type { TypedEvents } from '../observability/events.ts';
+import type { AttemptError, JobContext, Logger, TaskDefinition } from '../types.ts';
+import type { Clock } from './clock.ts';
+import type { GroupCommit } from './group-commit.ts';
+import type { LeaseKeeper } from './lease-keeper.ts';
+
+export interface ExecutorDeps {
+  tasks: ReadonlyMap<string, TaskDefinition<any, any, any>>;
+  completer: GroupCommit<JobCompletion, boolean>;
+  keeper: LeaseKeeper;
+  events: TypedEvents;
+  logger: Logger;
+  clock: Clock;
+  progress: (id: string, token: string, value: unknown) => Promise<boolean>;
+  maxResultBytes: number;
+}
+
+/** Runs the job; resolves when its outcome is written (or refused). Never rejects. */
+export async function executeJob(claimed: ClaimedJob, d: ExecutorDeps, shutdown: AbortSignal): Promise<void> {
+  const { job, token } = claimed;
+  const started = d.clock.now();
+  const controller = new AbortController();
+  const abort = (reason: OffloadError) => {
+    if (!controller.signal.aborted) controller.abort(reason);
+  };
+  d.keeper.add(job.id, token, abort);
+  const onShutdown = () => abort(new OffloadError('OFFLOAD_SHUTDOWN', 'the worker is stopping and the grace period is over'));
+  if (shutdown.aborted) onShutdown();
+  else shutdown.addEventListener('abort', onShutdown, { once: true });
+  const timer =
+    job.timeoutMs === null
+      ? null
+      : setTimeout(() => abort(new OffloadError('OFFLOAD_TIMEOUT', `job ${job.id} timed out after ${job.timeoutMs} ms`)), job.timeoutMs);
+  const log = d.logger.child({ jobId: job.id, task: job.task, attempt: job.attempt });
+  d.events.emit('job:started', { job });
+
+  let outcome: AttemptOutcome | null;
+  try {
+    const task = d.tasks.get(job.task);
+    if (task === undefined) throw new OffloadError('OFFLOAD_UNKNOWN_TASK', `no task named '${job.task}' in this worker`);
+    const ctx: JobContext = {
+      jobId: job.id,
+      task: job.task,
+      queue: job.queue,
+      attempt: job.attempt,
+      maxAttempts: job.maxAttempts,
+      signal: controller.signal,
+      log,
+      progress: async (value) => {
+        if (controller.signal.aborted) throw controller.signal.reason;
+        const ok = await d.progress(job.id, token, value);
+        if (!ok) throw new OffloadError('OFFLOAD_LEASE_LOST', `job ${job.id}: progress refused, the lease was lost`);
+      },
+    };
+    outcome = await runHandler(() => task.handler(job.payload, ctx), controller.signal, d.maxResultBytes);
+  } catch (err) {
+    outcome = { kind: 'threw', error: err, retryable: isRetryable(err) };
+  } finally {
+    if (timer !== null) clearTimeout(timer);
+    shutdown.removeEventListener('abort', onShutdown);
+  }
+
+  try {
+    if (outcome === null) {
+      d.events.emit('job:lease-lost', { job });
+      return;
+    }
+    const policy = d.tasks.get(job.task)?.retry ?? { attempts: 1, backoff: 'fixed' as const, baseMs: 0, maxMs: 0 };
+    const t = resolveOutcome(outcome, { attempt: job.attempt, maxAttempts: job.maxAttempts, policy, random: d.clock.random });
+    const error = t.error === null ? null : { ...t.error, attempt: job.attempt };
+    const applied = await d.completer.submit({
+      id: job.id,
+      token,
+      state: t.state,
+      delayMs: t.delayMs,
+      refund: t.refund,
+      result: outcome.kind === 'returned' ? outcome.encoded : null,
+      error,
+      cancelReason: t.cancelReason,
+    });
+    if (!applied) {
+      log.warn({ state: t.state }, 'outcome refused: the lease was lost before it was written');
+      d.events.emit('job:lease-lost', { job });
+      return;
+    }
+    const durationMs = d.clock.now() - started;
+    switch (t.state) {
+      case 'completed':
+        d.events.emit('job:completed', { job, result: t.result, durationMs });
+        break;
+      case 'retryable':
+      case 'discarded': {
+        const e: AttemptError = { attempt: job.attempt, at: new Date(d.clock.now()), name: error!.name, message: error!.message };
+        if (error!.code !== undefined) e.code = error!.code;
+        if (error!.stack !== undefined) e.stack = error!.stack;
+        log.warn({ err: e, nextState: t.state, delayMs: t.delayMs }, `attempt ${job.attempt} of ${job.maxAttempts} failed`);
+        d.events.emit('job:failed', { job, error: e, nextState: t.state, delayMs: t.delayMs });
+        break;
+      }
+      case 'scheduled':
+        d.events.emit('job:snoozed', { job, delayMs: t.delayMs ?? 0 });
+        break;
+      case 'cancelled':
+        d.events.emit('job:cancelled', { job, reason: t.cancelReason ?? '' });
+        break;
+      case 'available':
+        d.events.emit('job:released', { job });
+        break;
+    }
+  } catch (err) {
+    // The store is unreachable: the lease will expire and the rescuer returns the job.
+    log.error({ err }, 'could not record the outcome; the rescuer will return the job after its lease expires');
+    d.events.emit('error', { error: err as Error, component: 'executor' });
+  } finally {
+    d.keeper.remove(job.id, token);
+  }
+}
+
+/**
+ * Races the handler against its signal. Returns null when the lease was lost (nothing may be
+ * written), else the attempt's outcome.
+ */
+async function runHandler(run: () => unknown, signal: AbortSignal, maxResultBytes: number): Promise<AttemptOutcome | null> {
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<{ abortedWith: unknown }>((resolve) => {
+    onAbort = () => resolve({ abortedWith: signal.reason });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  let settled: { value: unknown } | { error: unknown } | { abortedWith: unknown };
+  try {
+    const handler = Promise.resolve().then(run);
+    // A handler that settles after losing the race must not surface as an unhandled rejection.
+    handler.catch(() => {});
+    settled = await Promise.race([handler.then((value) => ({ value }), (error: unknown) => ({ error })), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
+  // Once aborted, the abort decides, even if the handler settled at the same time.
+  const reason = signal.aborted ? signal.reason : 'abortedWith' in settled ? settled.abortedWith : undefined;
+  if (reason !== undefined) return fromAbort(reason);
+  if ('error' in settled) return { kind: 'threw', error: settled.error, retryable: isRetryable(settled.error) };
+  const value = (settled as { value: unknown }).value;
+  try {
+    const encoded = encodeJson(value, 'the handler result', maxResultBytes, 'OFFLOAD_RESULT_TOO_LARGE');
+    return { kind: 'returned', result: value, encoded };
+  } catch (err) {
+    return { kind: 'threw', error: err, retryable: false };
+  }
+}
+
+function fromAbort(reason: unknown): AttemptOutcome | null {
+  if (isOffloadError(reason, 'OFFLOAD_LEASE_LOST')) return null;
+  if (isOffloadError(reason, 'OFFLOAD_CANCELLED')) return { kind: 'cancelled', reason: reason.message };
+  if (isOffloadError(reason, 'OFFLOAD_SHUTDOWN')) return { kind: 'released' };
+  return { kind: 'threw', error: reason, retryable: true };
+}
+
+/** Errors that retrying cannot fix end the job at once. */
+function isRetryable(err: unknown): boolean {
+  return !(
+    isOffloadError(err, 'OFFLOAD_RESULT_TOO_LARGE') ||
+    isOffloadError(err, 'OFFLOAD_UNKNOWN_TASK') ||
+    isOffloadError(err, 'OFFLOAD_INVALID_PAYLOAD')
+  );
+}

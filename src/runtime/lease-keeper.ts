@@ -1,0 +1,112 @@
+/**
+ * Keeps the leases of this worker's running jobs alive and tells their handlers when to stop.
+ *
+ * Two loops, both skipping a tick while their previous call is still in flight:
+ * - heartbeat (every `heartbeatMs`, a third of the lease): one batched write extends every lease
+ *   still held. A lease missing from the answer was lost (expired and rescued, or reclaimed):
+ *   its handler is aborted with OFFLOAD_LEASE_LOST and its outcome will be refused by the fence.
+ * - cancel check (every `cancelCheckMs`, default 500): one read finds cancel requests for our
+ *   jobs, so a cancel made from any process aborts the handler within about half a second.
+ *   PostgreSQL also pushes cancel requests by NOTIFY; the read is the fallback that is always right.
+ */
+import { OffloadError } from '../errors.ts';
+import type { Driver } from '../storage/driver.ts';
+import type { TypedEvents } from '../observability/events.ts';
+
+interface Held {
+  token: string;
+  abort: (reason: OffloadError) => void;
+}
+
+export interface LeaseKeeperOptions {
+  leaseMs: number;
+  heartbeatMs: number;
+  cancelCheckMs: number;
+}
+
+export class LeaseKeeper {
+  readonly #driver: Driver;
+  readonly #o: LeaseKeeperOptions;
+  readonly #events: TypedEvents;
+  readonly #held = new Map<string, Held>();
+  #timers: NodeJS.Timeout[] = [];
+  #beating = false;
+  #checking = false;
+  #unlisten: (() => Promise<void>) | null = null;
+
+  constructor(driver: Driver, options: LeaseKeeperOptions, events: TypedEvents) {
+    this.#driver = driver;
+    this.#o = options;
+    this.#events = events;
+  }
+
+  get size(): number {
+    return this.#held.size;
+  }
+
+  add(id: string, token: string, abort: (reason: OffloadError) => void): void {
+    this.#held.set(id, { token, abort });
+  }
+
+  remove(id: string, token: string): void {
+    if (this.#held.get(id)?.token === token) this.#held.delete(id);
+  }
+
+  async start(): Promise<void> {
+    if (this.#timers.length > 0) return;
+    this.#timers = [
+      setInterval(() => void this.heartbeatOnce(), this.#o.heartbeatMs).unref(),
+      setInterval(() => void this.cancelCheckOnce(), this.#o.cancelCheckMs).unref(),
+    ];
+    if (this.#driver.onCancelRequested !== undefined) {
+      this.#unlisten = await this.#driver.onCancelRequested((id) => {
+        if (this.#held.has(id)) void this.cancelCheckOnce();
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    const un = this.#unlisten;
+    this.#unlisten = null;
+    if (un !== null) await un().catch(() => {});
+  }
+
+  /** One heartbeat round. Never rejects: failures are reported as `error` events. */
+  async heartbeatOnce(): Promise<void> {
+    if (this.#beating || this.#held.size === 0) return;
+    this.#beating = true;
+    const sent = [...this.#held].map(([id, h]) => ({ id, token: h.token }));
+    try {
+      const held = await this.#driver.jobHeartbeatMany({ leases: sent, leaseMs: this.#o.leaseMs });
+      const kept = new Map(held.map((h) => [h.id, h]));
+      for (const s of sent) {
+        const h = this.#held.get(s.id);
+        // Finished (or re-leased with another token) while the heartbeat was in flight: not ours to judge.
+        if (h === undefined || h.token !== s.token) continue;
+        const k = kept.get(s.id);
+        if (k === undefined) h.abort(new OffloadError('OFFLOAD_LEASE_LOST', `job ${s.id}: the lease was lost (expired or taken over)`));
+        else if (k.cancelRequested) h.abort(new OffloadError('OFFLOAD_CANCELLED', `job ${s.id} was cancelled`));
+      }
+    } catch (err) {
+      this.#events.emit('error', { error: err as Error, component: 'lease-keeper' });
+    } finally {
+      this.#beating = false;
+    }
+  }
+
+  /** One cancel-request check. Never rejects. */
+  async cancelCheckOnce(): Promise<void> {
+    if (this.#checking || this.#held.size === 0) return;
+    this.#checking = true;
+    try {
+      const ids = await this.#driver.jobCancelRequested({ ids: [...this.#held.keys()] });
+      for (const id of ids) this.#held.get(id)?.abort(new OffloadError('OFFLOAD_CANCELLED', `job ${id} was cancelled`));
+    } catch (err) {
+      this.#events.emit('error', { error: err as Error, component: 'lease-keeper' });
+    } finally {
+      this.#checking = false;
+    }
+  }
+}

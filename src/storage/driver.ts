@@ -1,0 +1,148 @@
+/**
+ * The internal seam between the runtime and a database. @internal: free to reshape; the shared
+ * suite in ./drivertest is its contract, and every driver must pass all of it.
+ *
+ * Rules every driver follows:
+ * - Methods are entity-first and take one params object.
+ * - Every write out of `running` is fenced by the lease token: `WHERE lease_token = $token AND
+ *   state = 'running'`. A refused write is reported, never thrown.
+ * - The database clock decides what is due and when leases expire (`now()` on PostgreSQL; on
+ *   SQLite the host clock, which is the database's own).
+ * - Transient errors (busy, serialization, connection reset) are retried inside the driver; what
+ *   escapes is an OffloadError with code OFFLOAD_STORE and the driver error as `cause`.
+ */
+import type { SerializedError } from '../errors.ts';
+import type { Job, JobState } from '../types.ts';
+
+export interface JobInsert {
+  task: string;
+  queue: string;
+  /** JSON text, already validated and size-checked. */
+  payload: string;
+  priority: number;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  /** Absolute time, or null for "now" by the database clock. */
+  runAt: Date | null;
+  delayMs: number;
+  idempotencyKey: string | null;
+  /** Hash of the canonical payload, set together with idempotencyKey. */
+  fingerprint: string | null;
+}
+
+export type InsertOutcome =
+  | { kind: 'created'; job: Job }
+  | { kind: 'existing'; job: Job }
+  | { kind: 'conflict'; job: Job };
+
+export interface JobCompletion {
+  id: string;
+  token: string;
+  state: JobState;
+  /** For waiting states: run again after this many ms (database clock). */
+  delayMs: number | null;
+  refund: 0 | 1;
+  /** JSON text, for completed. */
+  result: string | null;
+  /** The attempt's error, for states that record one. */
+  error: (SerializedError & { attempt: number }) | null;
+  cancelReason: string | null;
+}
+
+export interface ClaimParams {
+  queues: readonly string[];
+  tasks: readonly string[];
+  limit: number;
+  workerId: string;
+  leaseMs: number;
+}
+
+export interface ClaimedJob {
+  job: Job;
+  /** The fencing token of this lease; every later write about this attempt must carry it. */
+  token: string;
+}
+
+export interface HeldLease {
+  id: string;
+  token: string;
+  cancelRequested: boolean;
+}
+
+export interface DriverCapabilities {
+  /** Enqueue inside a caller's transaction (`tx` option). */
+  callerTransactions: boolean;
+  /** The driver can push wake-ups across processes (LISTEN/NOTIFY). */
+  crossProcessNotify: boolean;
+}
+
+export interface Driver {
+  readonly name: string;
+  readonly capabilities: DriverCapabilities;
+
+  /** Applies numbered migrations under a lock; safe to call from many processes at once. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  /**
+   * Inserts jobs. `atomic`: all of them or none (any conflict rolls the whole call back, and the
+   * outcomes report the conflicts). Not atomic: each job stands alone (group commit of many
+   * independent enqueues). A key already used with the same fingerprint is `existing`.
+   */
+  jobInsertMany(params: { jobs: JobInsert[]; atomic: boolean; tx?: unknown }): Promise<InsertOutcome[]>;
+  /**
+   * Leases up to `limit` due jobs of `queues` whose task is among `tasks` (a worker never takes a
+   * job it has no code for), best priority first, each with a fresh lease token.
+   */
+  jobClaim(params: ClaimParams): Promise<ClaimedJob[]>;
+  /** Extends the leases still held; returns exactly those (a missing one was lost). */
+  jobHeartbeatMany(params: { leases: ReadonlyArray<{ id: string; token: string }>; leaseMs: number }): Promise<HeldLease[]>;
+  /** Ids among `ids` whose cancellation was requested. A read: no write lock. */
+  jobCancelRequested(params: { ids: readonly string[] }): Promise<string[]>;
+  /** Ends attempts. Returns, per input in order, whether the fenced write applied. */
+  jobCompleteMany(params: { completions: readonly JobCompletion[] }): Promise<boolean[]>;
+  /** Stores progress, fenced by the lease. */
+  jobProgress(params: { id: string; token: string; progress: string }): Promise<boolean>;
+
+  jobGet(params: { id: string }): Promise<Job | null>;
+  jobList(params: {
+    states: readonly JobState[] | null;
+    task: string | null;
+    queue: string | null;
+    /** Jobs with id below this one (newest first). */
+    beforeId: string | null;
+    limit: number;
+  }): Promise<Job[]>;
+  /**
+   * Waiting job (state in `waitingFrom`): set `cancelled`. Running job: record the request so
+   * its worker aborts it. Returns the job after the change, or null when it does not exist.
+   */
+  jobCancel(params: { id: string; waitingFrom: readonly JobState[]; reason: string }): Promise<Job | null>;
+  /** Moves a job in one of `from` to `available` now with a fresh attempt budget. */
+  jobRetry(params: { id: string; from: readonly JobState[] }): Promise<Job | null>;
+  /** Deletes a job in one of `from`. Returns false when it was not in such a state (or absent). */
+  jobDelete(params: { id: string; from: readonly JobState[] }): Promise<boolean>;
+
+  /**
+   * Expired leases: back to `retryable` (now) or to `discarded` when attempts are used up, or to
+   * `cancelled` when a cancel was requested. An error is appended to the job's history.
+   */
+  jobRescueExpired(params: { limit: number }): Promise<{ retried: string[]; discarded: string[]; cancelled: string[] }>;
+  /** Deletes final jobs older than their retention. Returns how many. */
+  jobPrune(params: { completedMs: number; cancelledMs: number; discardedMs: number; limit: number }): Promise<number>;
+  /** Counts by state and queue. */
+  jobCounts(): Promise<Array<{ queue: string; state: JobState; count: number }>>;
+
+  /**
+   * Subscribes to "jobs were inserted" hints from any process. Hints may be lost or coalesced:
+   * polling must stay correct without them. Returns an unsubscribe function.
+   */
+  onJobsAvailable?(listener: (queue: string) => void): Promise<() => Promise<void>>;
+  /** Subscribes to cancel requests from any process (same caveats as onJobsAvailable). */
+  onCancelRequested?(listener: (jobId: string) => void): Promise<() => Promise<void>>;
+
+  /** Test rigging: sets a running job's lease expiry relative to the database clock. */
+  testSetLeaseExpiry(params: { id: string; inMs: number }): Promise<void>;
+  /** Test rigging: moves a job's times into the past by `ms` (ages it for the pruner). */
+  testAgeJob(params: { id: string; ms: number }): Promise<void>;
+}

@@ -1,0 +1,271 @@
+/**
+ * The PostgreSQL driver: many worker processes on many machines share one database.
+ *
+ * Wake-ups travel by LISTEN/NOTIFY (channel per schema), deduplicated by PostgreSQL per
+ * transaction and coalesced by the producer; they are hints only, the producer's poll is correct
+ * without them. Cancel requests travel the same way on a second channel.
+ */
+import type { Sql, TransactionSql } from 'postgres';
+import { OffloadError } from '../../errors.ts';
+import type { Job, JobState } from '../../types.ts';
+import type { ClaimedJob, ClaimParams, Driver, DriverCapabilities, HeldLease, InsertOutcome, JobCompletion, JobInsert } from '../driver.ts';
+import { POSTGRES_MIGRATIONS } from './migrations.ts';
+import { pgQueries } from './queries.ts';
+import { toJob, type PgRow } from './rows.ts';
+
+type Querier = Sql | TransactionSql;
+
+/** SQLSTATEs that mean "nothing was committed, run it again": serialization failure, deadlock. */
+const RETRIABLE = new Set(['40001', '40P01']);
+
+export interface PostgresDriverOptions {
+  sql: Sql;
+  ownsSql: boolean;
+  schema: string;
+}
+
+export class PostgresDriver implements Driver {
+  readonly name = 'postgres';
+  readonly capabilities: DriverCapabilities = { callerTransactions: true, crossProcessNotify: true };
+  readonly #sql: Sql;
+  readonly #owns: boolean;
+  readonly #schema: string;
+  readonly #quoted: string;
+  readonly #wake: string;
+  readonly #cancel: string;
+  readonly #q: ReturnType<typeof pgQueries>;
+  #closed = false;
+
+  constructor(o: PostgresDriverOptions) {
+    this.#sql = o.sql;
+    this.#owns = o.ownsSql;
+    this.#schema = o.schema;
+    this.#quoted = `"${o.schema.replace(/"/g, '""')}"`;
+    this.#wake = `offload_wake:${o.schema}`;
+    this.#cancel = `offload_cancel:${o.schema}`;
+    this.#q = pgQueries(this.#quoted, this.#wake, this.#cancel);
+  }
+
+  /** Runs a prepared statement, retrying the listed transient failures. */
+  async #run<T>(text: string, params: unknown[], on: Querier = this.#sql): Promise<T[]> {
+    if (this.#closed) throw new OffloadError('OFFLOAD_CLOSED', 'the postgres store is closed');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await on.unsafe(text, params as never[], { prepare: true })) as unknown as T[];
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code !== undefined && RETRIABLE.has(code) && attempt < 5 && on === this.#sql) continue;
+        if (code === 'OFFLOAD_CONFLICT_ROLLBACK') throw err;
+        throw new OffloadError('OFFLOAD_STORE', `postgres store: ${(err as Error).message}`, { cause: err });
+      }
+    }
+  }
+
+  async migrate(): Promise<void> {
+    await this.#sql.begin(async (tx) => {
+      // Transaction-scoped advisory lock: concurrent starters apply migrations one at a time and
+      // the lock is released at commit even if the process dies.
+      await tx.unsafe(`SELECT pg_advisory_xact_lock(hashtext('offload_migrate:' || $1))`, [this.#schema]);
+      await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${this.#quoted}`);
+      await tx.unsafe(`CREATE TABLE IF NOT EXISTS ${this.#quoted}.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      const done = new Set((await tx.unsafe(`SELECT version FROM ${this.#quoted}.migrations`)).map((r) => Number(r['version'])));
+      for (const m of POSTGRES_MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        await tx.unsafe(m.sql.replaceAll(':schema', this.#quoted));
+        await tx.unsafe(`INSERT INTO ${this.#quoted}.migrations (version, name) VALUES ($1, $2)`, [m.version, m.name]);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#owns) await this.#sql.end({ timeout: 5 });
+  }
+
+  async jobInsertMany(p: { jobs: JobInsert[]; atomic: boolean; tx?: unknown }): Promise<InsertOutcome[]> {
+    const tx = p.tx as TransactionSql | undefined;
+    if (tx !== undefined && typeof (tx as { savepoint?: unknown }).savepoint !== 'function') {
+      throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'enqueue: tx must be a postgres.js transaction (the sql given to sql.begin)');
+    }
+    if (!p.atomic && tx === undefined) return this.#insert(p.jobs, this.#sql);
+    const body = async (q: Querier) => {
+      const out = await this.#insert(p.jobs, q);
+      if (out.some((o) => o.kind === 'conflict')) throw Object.assign(new Error('conflict'), { code: 'OFFLOAD_CONFLICT_ROLLBACK', outcomes: out });
+      return out;
+    };
+    try {
+      // In the caller's transaction a savepoint undoes only our rows; otherwise our own transaction.
+      return tx !== undefined ? await tx.savepoint((sp) => body(sp)) : await this.#sql.begin((b) => body(b));
+    } catch (err) {
+      const outcomes = (err as { outcomes?: InsertOutcome[] }).outcomes;
+      if (outcomes !== undefined) return outcomes;
+      throw err instanceof OffloadError ? err : new OffloadError('OFFLOAD_STORE', `postgres store: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async #insert(jobs: JobInsert[], q: Querier): Promise<InsertOutcome[]> {
+    const col = <K extends keyof JobInsert>(k: K) => jobs.map((j) => j[k]);
+    const rows = await this.#run<PgRow>(
+      this.#q.insert,
+      [col('task'), col('queue'), col('payload'), col('priority'), col('maxAttempts'), col('timeoutMs'), col('runAt'), col('delayMs'), col('idempotencyKey'), col('fingerprint')],
+      q,
+    );
+    // Rows come back for inserted jobs only. Unkeyed inputs always insert, in input order (see
+    // the query); keyed ones are matched by key, and a key seen twice in one batch inserts once.
+    rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    const keyed = new Map<string, PgRow>();
+    const unkeyed: PgRow[] = [];
+    for (const r of rows) {
+      if (r.idempotency_key === null) unkeyed.push(r);
+      else keyed.set(`${r.task}\0${r.idempotency_key}`, r);
+    }
+    let u = 0;
+    const out: InsertOutcome[] = [];
+    for (const j of jobs) {
+      if (j.idempotencyKey === null) {
+        out.push({ kind: 'created', job: toJob(unkeyed[u++]!) });
+        continue;
+      }
+      const k = `${j.task}\0${j.idempotencyKey}`;
+      const mine = keyed.get(k);
+      if (mine !== undefined) {
+        keyed.delete(k);
+        out.push({ kind: 'created', job: toJob(mine) });
+        continue;
+      }
+      const [prior] = await this.#run<PgRow>(this.#q.existing, [j.task, j.idempotencyKey], q);
+      if (prior === undefined) {
+        // The holder of the key was deleted between our insert and this read: insert again.
+        const [again] = await this.#insert([j], q);
+        out.push(again!);
+        continue;
+      }
+      out.push({ kind: prior.fingerprint === j.fingerprint ? 'existing' : 'conflict', job: toJob(prior) });
+    }
+    return out;
+  }
+
+  async jobClaim(p: ClaimParams): Promise<ClaimedJob[]> {
+    const rows = await this.#run<PgRow>(this.#q.claim, [p.queues, p.limit, p.leaseMs, p.workerId, p.tasks]);
+    rows.sort((a, b) => a.priority - b.priority || a.run_at.getTime() - b.run_at.getTime() || (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    return rows.map((r) => ({ job: toJob(r), token: r.lease_token! }));
+  }
+
+  async jobHeartbeatMany(p: { leases: ReadonlyArray<{ id: string; token: string }>; leaseMs: number }): Promise<HeldLease[]> {
+    if (p.leases.length === 0) return [];
+    const rows = await this.#run<{ id: string; lease_token: string; cancel_requested: boolean }>(this.#q.heartbeat, [
+      p.leases.map((l) => l.id),
+      p.leases.map((l) => l.token),
+      p.leaseMs,
+    ]);
+    return rows.map((r) => ({ id: r.id, token: r.lease_token, cancelRequested: r.cancel_requested }));
+  }
+
+  async jobCancelRequested(p: { ids: readonly string[] }): Promise<string[]> {
+    if (p.ids.length === 0) return [];
+    return (await this.#run<{ id: string }>(this.#q.cancelRequested, [p.ids])).map((r) => r.id);
+  }
+
+  async jobCompleteMany(p: { completions: readonly JobCompletion[] }): Promise<boolean[]> {
+    const ok = p.completions.filter((c) => c.state === 'completed');
+    const other = p.completions.filter((c) => c.state !== 'completed');
+    const [a, b] = await Promise.all([
+      ok.length === 0 ? [] : this.#run<{ id: string }>(this.#q.completeOk, [ok.map((c) => c.id), ok.map((c) => c.token), ok.map((c) => c.result)]),
+      other.length === 0
+        ? []
+        : this.#run<{ id: string }>(this.#q.completeOther, [
+            other.map((c) => c.id),
+            other.map((c) => c.token),
+            other.map((c) => c.state),
+            other.map((c) => c.refund),
+            other.map((c) => c.delayMs),
+            other.map((c) => (c.error === null ? null : JSON.stringify(c.error))),
+            other.map((c) => c.cancelReason),
+          ]),
+    ]);
+    const applied = new Set([...a, ...b].map((r) => r.id));
+    return p.completions.map((c) => applied.has(c.id));
+  }
+
+  async jobProgress(p: { id: string; token: string; progress: string }): Promise<boolean> {
+    const r = await this.#run(this.#q.progress, [p.id, p.token, p.progress]);
+    return (r as unknown as { count: number }).count === 1;
+  }
+
+  async jobGet(p: { id: string }): Promise<Job | null> {
+    if (!/^\d{1,18}$/.test(p.id)) return null;
+    const [r] = await this.#run<PgRow>(this.#q.get, [p.id]);
+    return r === undefined ? null : toJob(r);
+  }
+
+  async jobList(p: { states: readonly JobState[] | null; task: string | null; queue: string | null; beforeId: string | null; limit: number }): Promise<Job[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (clause: string, value: unknown) => {
+      args.push(value);
+      where.push(clause.replace('?', `$${args.length}`));
+    };
+    if (p.states !== null) add('state = ANY(?::text[])', p.states);
+    if (p.task !== null) add('task = ?', p.task);
+    if (p.queue !== null) add('queue = ?', p.queue);
+    if (p.beforeId !== null) add('id < ?', p.beforeId);
+    args.push(p.limit);
+    const text = `SELECT * FROM ${this.#quoted}.jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${args.length}`;
+    return (await this.#run<PgRow>(text, args)).map(toJob);
+  }
+
+  async jobCancel(p: { id: string; waitingFrom: readonly JobState[]; reason: string }): Promise<Job | null> {
+    if (!/^\d{1,18}$/.test(p.id)) return null;
+    const [w] = await this.#run<PgRow>(this.#q.cancelWaiting, [p.id, p.reason, p.waitingFrom]);
+    if (w !== undefined) return toJob(w);
+    const [r] = await this.#run<PgRow>(this.#q.cancelRunning, [p.id, p.reason]);
+    if (r !== undefined) return toJob(r);
+    return this.jobGet({ id: p.id });
+  }
+
+  async jobRetry(p: { id: string; from: readonly JobState[] }): Promise<Job | null> {
+    if (!/^\d{1,18}$/.test(p.id)) return null;
+    const [r] = await this.#run<PgRow>(this.#q.retry, [p.id, p.from]);
+    return r === undefined ? null : toJob(r);
+  }
+
+  async jobDelete(p: { id: string; from: readonly JobState[] }): Promise<boolean> {
+    if (!/^\d{1,18}$/.test(p.id)) return false;
+    const r = await this.#run(this.#q.delete, [p.id, p.from]);
+    return (r as unknown as { count: number }).count === 1;
+  }
+
+  async jobRescueExpired(p: { limit: number }): Promise<{ retried: string[]; discarded: string[]; cancelled: string[] }> {
+    const rows = await this.#run<{ id: string; state: JobState }>(this.#q.rescue, [p.limit]);
+    const by = (s: JobState) => rows.filter((r) => r.state === s).map((r) => r.id);
+    return { retried: by('retryable'), discarded: by('discarded'), cancelled: by('cancelled') };
+  }
+
+  async jobPrune(p: { completedMs: number; cancelledMs: number; discardedMs: number; limit: number }): Promise<number> {
+    const r = await this.#run(this.#q.prune, [p.completedMs, p.cancelledMs, p.discardedMs, p.limit]);
+    return (r as unknown as { count: number }).count;
+  }
+
+  async jobCounts(): Promise<Array<{ queue: string; state: JobState; count: number }>> {
+    return this.#run(this.#q.counts, []);
+  }
+
+  async onJobsAvailable(listener: (queue: string) => void): Promise<() => Promise<void>> {
+    const sub = await this.#sql.listen(this.#wake, listener);
+    return () => sub.unlisten();
+  }
+
+  async onCancelRequested(listener: (jobId: string) => void): Promise<() => Promise<void>> {
+    const sub = await this.#sql.listen(this.#cancel, listener);
+    return () => sub.unlisten();
+  }
+
+  async testSetLeaseExpiry(p: { id: string; inMs: number }): Promise<void> {
+    await this.#run(this.#q.testLease, [p.id, p.inMs]);
+  }
+
+  async testAgeJob(p: { id: string; ms: number }): Promise<void> {
+    await this.#run(this.#q.testAge, [p.id, p.ms]);
+  }
+}

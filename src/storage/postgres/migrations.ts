@@ -1,0 +1,47 @@
+/**
+ * Numbered migrations of the PostgreSQL store. Append only. `:schema` is replaced by the quoted
+ * schema name before execution.
+ */
+export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'jobs',
+    sql: `
+CREATE TABLE :schema.jobs (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  task text NOT NULL,
+  queue text NOT NULL,
+  state text NOT NULL CHECK (state IN ('scheduled','available','running','retryable','completed','cancelled','discarded')),
+  payload jsonb NOT NULL,
+  priority smallint NOT NULL DEFAULT 0,
+  attempt integer NOT NULL DEFAULT 0,
+  max_attempts integer NOT NULL,
+  timeout_ms integer,
+  run_at timestamptz NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  attempted_at timestamptz,
+  finished_at timestamptz,
+  lease_token text,
+  lease_expires_at timestamptz,
+  worker_id text,
+  idempotency_key text,
+  fingerprint text,
+  progress jsonb,
+  result jsonb,
+  errors jsonb NOT NULL DEFAULT '[]',
+  cancel_requested_at timestamptz,
+  cancel_reason text
+);
+-- The idempotency guarantee is this index, not a lock (see the insert query).
+CREATE UNIQUE INDEX jobs_idempotency ON :schema.jobs (task, idempotency_key) WHERE idempotency_key IS NOT NULL;
+-- Claim order. Partial: finished rows, the bulk of a busy table, are not in it, so the claim scan
+-- stays small however many completed jobs are retained.
+CREATE INDEX jobs_claim ON :schema.jobs (queue, priority, run_at, id) WHERE state IN ('scheduled','available','retryable');
+CREATE INDEX jobs_lease ON :schema.jobs (lease_expires_at) WHERE state = 'running';
+CREATE INDEX jobs_state ON :schema.jobs (state, id);
+CREATE INDEX jobs_finished ON :schema.jobs (state, finished_at) WHERE finished_at IS NOT NULL;
+-- Most updates touch only non-indexed columns; free space lets them stay HOT (no index churn).
+ALTER TABLE :schema.jobs SET (fillfactor = 80);
+`,
+  },
+];

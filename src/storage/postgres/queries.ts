@@ -1,0 +1,88 @@
+/**
+ * Every SQL statement of the PostgreSQL store, one per driver method, built once per schema.
+ * Parameters that carry JSON arrive as text and are cast `::text::jsonb`: postgres.js would
+ * otherwise JSON-encode a string bound to a jsonb parameter a second time.
+ */
+export function pgQueries(schema: string, wakeChannel: string, cancelChannel: string) {
+  const t = `${schema}.jobs`;
+  const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+  return {
+    // Group commit: many enqueues in one statement. ORDER BY ord feeds rows to the identity
+    // sequence in input order, so ids ascend in input order (the driver relies on it to match
+    // returned rows to inputs). pg_notify inside RETURNING is deduplicated per (channel, payload)
+    // by PostgreSQL within a transaction: one wake-up per queue, delivered at commit.
+    insert: `INSERT INTO ${t} (task, queue, state, payload, priority, max_attempts, timeout_ms, run_at, idempotency_key, fingerprint)
+      SELECT u.task, u.queue, CASE WHEN u.at > now() THEN 'scheduled' ELSE 'available' END, u.payload::jsonb, u.priority,
+             u.max_attempts, u.timeout_ms, u.at, u.idem, u.fp
+      FROM (SELECT *, COALESCE(run_at, now() + delay_ms * interval '1 millisecond') AS at
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::timestamptz[], $8::bigint[], $9::text[], $10::text[])
+              WITH ORDINALITY AS x(task, queue, payload, priority, max_attempts, timeout_ms, run_at, delay_ms, idem, fp, ord)) u
+      ORDER BY u.ord
+      ON CONFLICT (task, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+      RETURNING *, pg_notify(${lit(wakeChannel)}, queue) AS _notified`,
+    existing: `SELECT * FROM ${t} WHERE task = $1 AND idempotency_key = $2`,
+    // SKIP LOCKED: concurrent claimers pass over rows another claimer has locked instead of
+    // queueing behind it, so N workers claim N disjoint batches in parallel.
+    claim: `WITH picked AS (
+        SELECT id FROM ${t}
+        WHERE state IN ('scheduled','available','retryable') AND queue = ANY($1::text[]) AND run_at <= now() AND task = ANY($5::text[])
+        ORDER BY priority, run_at, id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED)
+      UPDATE ${t} j SET state = 'running', attempt = j.attempt + 1, attempted_at = now(),
+        lease_token = gen_random_uuid()::text, lease_expires_at = now() + $3 * interval '1 millisecond', worker_id = $4
+      FROM picked WHERE j.id = picked.id
+      RETURNING j.*`,
+    heartbeat: `UPDATE ${t} j SET lease_expires_at = now() + $3 * interval '1 millisecond'
+      FROM unnest($1::bigint[], $2::text[]) AS l(id, token)
+      WHERE j.id = l.id AND j.lease_token = l.token AND j.state = 'running'
+      RETURNING j.id, j.lease_token, j.cancel_requested_at IS NOT NULL AS cancel_requested`,
+    cancelRequested: `SELECT id FROM ${t} WHERE id = ANY($1::bigint[]) AND state = 'running' AND cancel_requested_at IS NOT NULL`,
+    completeOk: `UPDATE ${t} j SET state = 'completed', result = c.result::jsonb, finished_at = now(), lease_token = NULL, lease_expires_at = NULL
+      FROM unnest($1::bigint[], $2::text[], $3::text[]) AS c(id, token, result)
+      WHERE j.id = c.id AND j.lease_token = c.token AND j.state = 'running'
+      RETURNING j.id`,
+    completeOther: `UPDATE ${t} j SET state = c.state,
+        attempt = j.attempt - c.refund,
+        run_at = CASE WHEN c.delay_ms IS NULL THEN j.run_at ELSE now() + c.delay_ms * interval '1 millisecond' END,
+        finished_at = CASE WHEN c.state IN ('completed','cancelled','discarded') THEN now() ELSE NULL END,
+        errors = CASE WHEN c.error IS NULL THEN j.errors
+                      ELSE j.errors || jsonb_build_array(c.error::jsonb || jsonb_build_object('at', now())) END,
+        cancel_reason = COALESCE(c.cancel_reason, j.cancel_reason),
+        lease_token = NULL, lease_expires_at = NULL
+      FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[], $7::text[])
+        AS c(id, token, state, refund, delay_ms, error, cancel_reason)
+      WHERE j.id = c.id AND j.lease_token = c.token AND j.state = 'running'
+      RETURNING j.id`,
+    progress: `UPDATE ${t} SET progress = $3::text::jsonb WHERE id = $1 AND lease_token = $2 AND state = 'running'`,
+    get: `SELECT * FROM ${t} WHERE id = $1`,
+    cancelWaiting: `UPDATE ${t} SET state = 'cancelled', finished_at = now(), cancel_reason = $2, cancel_requested_at = now()
+      WHERE id = $1 AND state = ANY($3::text[]) RETURNING *`,
+    cancelRunning: `UPDATE ${t} SET cancel_requested_at = COALESCE(cancel_requested_at, now()), cancel_reason = COALESCE(cancel_reason, $2)
+      WHERE id = $1 AND state = 'running' RETURNING *, pg_notify(${lit(cancelChannel)}, id::text) AS _notified`,
+    retry: `UPDATE ${t} SET state = 'available', run_at = now(), attempt = 0, finished_at = NULL, cancel_requested_at = NULL,
+        cancel_reason = NULL, lease_token = NULL, lease_expires_at = NULL
+      WHERE id = $1 AND state = ANY($2::text[]) RETURNING *, pg_notify(${lit(wakeChannel)}, queue) AS _notified`,
+    delete: `DELETE FROM ${t} WHERE id = $1 AND state = ANY($2::text[])`,
+    // SKIP LOCKED again: two rescuers (one per worker process) split the expired rows instead of
+    // rescuing the same job twice.
+    rescue: `UPDATE ${t} SET
+        state = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN attempt >= max_attempts THEN 'discarded' ELSE 'retryable' END,
+        run_at = now(),
+        finished_at = CASE WHEN cancel_requested_at IS NOT NULL OR attempt >= max_attempts THEN now() ELSE NULL END,
+        errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempt, 'at', now(), 'name', 'OffloadError',
+          'code', 'OFFLOAD_LEASE_EXPIRED', 'message', 'the lease expired: the worker ' || COALESCE(worker_id, '?') || ' stopped heartbeating')),
+        lease_token = NULL, lease_expires_at = NULL
+      WHERE id IN (SELECT id FROM ${t} WHERE state = 'running' AND lease_expires_at < now() LIMIT $1 FOR UPDATE SKIP LOCKED)
+      RETURNING id, state`,
+    prune: `DELETE FROM ${t} WHERE id IN (
+        SELECT id FROM ${t} WHERE (state = 'completed' AND finished_at < now() - $1 * interval '1 millisecond')
+          OR (state = 'cancelled' AND finished_at < now() - $2 * interval '1 millisecond')
+          OR (state = 'discarded' AND finished_at < now() - $3 * interval '1 millisecond')
+        LIMIT $4 FOR UPDATE SKIP LOCKED)`,
+    counts: `SELECT queue, state, count(*)::int AS count FROM ${t} GROUP BY queue, state`,
+    testLease: `UPDATE ${t} SET lease_expires_at = now() + $2 * interval '1 millisecond' WHERE id = $1 AND state = 'running'`,
+    testAge: `UPDATE ${t} SET created_at = created_at - $2 * interval '1 millisecond', run_at = run_at - $2 * interval '1 millisecond',
+        finished_at = finished_at - $2 * interval '1 millisecond', attempted_at = attempted_at - $2 * interval '1 millisecond' WHERE id = $1`,
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * The SQLite driver as the runtime sees it: an async facade that forwards each call to the store
+ * thread and resolves when the thread answers.
+ *
+ * Modes: idle (no thread), open (thread running; referenced only while requests are pending, so
+ * an idle client does not keep the process alive), closed (every call fails with OFFLOAD_CLOSED).
+ * A thread that dies rejects every pending request with OFFLOAD_STORE; the next call starts a new
+ * thread (the database file is the state, the thread holds none).
+ */
+import { Worker } from 'node:worker_threads';
+import { deserializeError, OffloadError } from '../../errors.ts';
+import type { Driver, DriverCapabilities } from '../driver.ts';
+import type { SqliteEngineOptions } from './engine.ts';
+import type { EngineMethod, StoreRequest, StoreResponse, StoreThreadData } from './protocol.ts';
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: unknown) => void };
+
+// Built, the thread is a .js sibling. From TypeScript source (development, tests under tsx) it is
+// .ts, and a worker_thread does not inherit tsx's loader: a small bootstrap registers it first.
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const THREAD_URL = new URL(`./thread${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
+
+function spawnThread(options: { workerData: StoreThreadData; name: string }): Worker {
+  if (!FROM_SOURCE) return new Worker(THREAD_URL, options);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(THREAD_URL.href)}); })`;
+  return new Worker(boot, { ...options, eval: true });
+}
+
+export class SqliteDriver implements Driver {
+  readonly name = 'sqlite';
+  readonly capabilities: DriverCapabilities = { callerTransactions: false, crossProcessNotify: false };
+  readonly #options: SqliteEngineOptions;
+  #worker: Worker | null = null;
+  #nextId = 1;
+  readonly #pending = new Map<number, Pending>();
+  #closed = false;
+
+  constructor(options: SqliteEngineOptions) {
+    this.#options = options;
+  }
+
+  #thread(): Worker {
+    if (this.#worker !== null) return this.#worker;
+    const data: StoreThreadData = { options: this.#options };
+    const w = spawnThread({ workerData: data, name: 'offload-sqlite-store' });
+    w.on('message', (res: StoreResponse) => {
+      const p = this.#pending.get(res.id);
+      if (p === undefined) return;
+      this.#pending.delete(res.id);
+      if (this.#pending.size === 0) w.unref();
+      if (res.ok) p.resolve(res.value);
+      else p.reject(storeFailure(deserializeError(res.error)));
+    });
+    const fail = (err: unknown) => {
+      if (this.#worker === w) this.#worker = null;
+      const e = new OffloadError('OFFLOAD_STORE', `sqlite store thread stopped: ${(err as Error)?.message ?? err}`, { cause: err });
+      for (const p of this.#pending.values()) p.reject(e);
+      this.#pending.clear();
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+    w.unref();
+    this.#worker = w;
+    return w;
+  }
+
+  #call<T>(method: EngineMethod, params: unknown): Promise<T> {
+    if (this.#closed) return Promise.reject(new OffloadError('OFFLOAD_CLOSED', 'the sqlite store is closed'));
+    const w = this.#thread();
+    const id = this.#nextId++;
+    const req: StoreRequest = { id, method, params };
+    return new Promise<T>((resolve, reject) => {
+      if (this.#pending.size === 0) w.ref();
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      w.postMessage(req);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    const w = this.#worker;
+    if (w !== null) {
+      w.ref();
+      const id = this.#nextId++;
+      const closed = new Promise<void>((resolve) => {
+        this.#pending.set(id, { resolve: () => resolve(), reject: () => resolve() });
+      });
+      w.postMessage({ id, method: 'close', params: null } satisfies StoreRequest);
+      await closed;
+      this.#closed = true;
+      this.#worker = null;
+      await w.terminate();
+    }
+    this.#closed = true;
+  }
+
+  migrate: Driver['migrate'] = () => this.#call('migrate', null);
+  jobInsertMany: Driver['jobInsertMany'] = (p) => {
+    if (p.tx !== undefined) {
+      return Promise.reject(new OffloadError('OFFLOAD_UNSUPPORTED', 'the sqlite store cannot enqueue inside a caller transaction (option tx); use the postgres store'));
+    }
+    return this.#call('jobInsertMany', { jobs: p.jobs, atomic: p.atomic });
+  };
+  jobClaim: Driver['jobClaim'] = (p) => this.#call('jobClaim', p);
+  jobHeartbeatMany: Driver['jobHeartbeatMany'] = (p) => this.#call('jobHeartbeatMany', p);
+  jobCancelRequested: Driver['jobCancelRequested'] = (p) => this.#call('jobCancelRequested', p);
+  jobCompleteMany: Driver['jobCompleteMany'] = (p) => this.#call('jobCompleteMany', p);
+  jobProgress: Driver['jobProgress'] = (p) => this.#call('jobProgress', p);
+  jobGet: Driver['jobGet'] = (p) => this.#call('jobGet', p);
+  jobList: Driver['jobList'] = (p) => this.#call('jobList', p);
+  jobCancel: Driver['jobCancel'] = (p) => this.#call('jobCancel', p);
+  jobRetry: Driver['jobRetry'] = (p) => this.#call('jobRetry', p);
+  jobDelete: Driver['jobDelete'] = (p) => this.#call('jobDelete', p);
+  jobRescueExpired: Driver['jobRescueExpired'] = (p) => this.#call('jobRescueExpired', p);
+  jobPrune: Driver['jobPrune'] = (p) => this.#call('jobPrune', p);
+  jobCounts: Driver['jobCounts'] = () => this.#call('jobCounts', null);
+  testSetLeaseExpiry: Driver['testSetLeaseExpiry'] = (p) => this.#call('testSetLeaseExpiry', p);
+  testAgeJob: Driver['testAgeJob'] = (p) => this.#call('testAgeJob', p);
+}
+
+function storeFailure(err: Error): Error {
+  if ((err as { code?: unknown }).code?.toString().startsWith('OFFLOAD_')) return err;
+  return new OffloadError('OFFLOAD_STORE', `sqlite store: ${err.message}`, { cause: err });
+}

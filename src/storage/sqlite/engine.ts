@@ -1,0 +1,342 @@
+/**
+ * The SQLite driver's synchronous core: every query of the store, run on the store thread
+ * (./thread.ts) so that the caller's event loop never waits on the disk.
+ *
+ * Concurrency model: one connection per process. Several processes may share the file; WAL lets
+ * readers proceed during a write, and every write transaction is BEGIN IMMEDIATE so that the write
+ * lock is taken up front (a deferred transaction that upgrades from read to write can fail with
+ * SQLITE_BUSY without waiting on the busy handler). busy_timeout makes a contended BEGIN wait.
+ */
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { OffloadError } from '../../errors.ts';
+import type { AttemptError, Job, JobState } from '../../types.ts';
+import type { ClaimedJob, ClaimParams, HeldLease, InsertOutcome, JobCompletion, JobInsert } from '../driver.ts';
+import { SQLITE_MIGRATIONS } from './migrations.ts';
+
+export interface SqliteEngineOptions {
+  path: string;
+  busyTimeoutMs: number;
+  synchronous: 'full' | 'normal';
+}
+
+interface Row {
+  id: number;
+  task: string;
+  queue: string;
+  state: JobState;
+  payload: string;
+  priority: number;
+  attempt: number;
+  max_attempts: number;
+  timeout_ms: number | null;
+  run_at: number;
+  created_at: number;
+  attempted_at: number | null;
+  finished_at: number | null;
+  lease_token: string | null;
+  lease_expires_at: number | null;
+  worker_id: string | null;
+  idempotency_key: string | null;
+  fingerprint: string | null;
+  progress: string | null;
+  result: string | null;
+  errors: string;
+  cancel_requested_at: number | null;
+  cancel_reason: string | null;
+}
+
+const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+
+function toJob(r: Row): Job {
+  const errors = (JSON.parse(r.errors) as Array<Omit<AttemptError, 'at'> & { at: number }>).map((e) => ({ ...e, at: new Date(e.at) }));
+  return {
+    id: String(r.id),
+    task: r.task,
+    queue: r.queue,
+    state: r.state,
+    payload: JSON.parse(r.payload) as unknown,
+    priority: r.priority,
+    attempt: r.attempt,
+    maxAttempts: r.max_attempts,
+    timeoutMs: r.timeout_ms,
+    idempotencyKey: r.idempotency_key,
+    runAt: new Date(r.run_at),
+    createdAt: new Date(r.created_at),
+    attemptedAt: date(r.attempted_at),
+    finishedAt: date(r.finished_at),
+    leaseExpiresAt: date(r.lease_expires_at),
+    workerId: r.worker_id,
+    progress: r.progress === null ? null : (JSON.parse(r.progress) as unknown),
+    result: r.result === null ? null : (JSON.parse(r.result) as unknown),
+    errors,
+    cancelRequestedAt: date(r.cancel_requested_at),
+    cancelReason: r.cancel_reason,
+  };
+}
+
+const FINAL = "('completed','cancelled','discarded')";
+
+export class SqliteEngine {
+  readonly #db: Db;
+  readonly #stmts = new Map<string, Statement>();
+
+  constructor(options: SqliteEngineOptions) {
+    this.#db = new Database(options.path, { timeout: options.busyTimeoutMs });
+    this.#db.pragma('journal_mode = WAL');
+    // FULL: a commit survives power loss, not only a process crash. Group commit (many jobs per
+    // transaction) keeps the fsync cost per job small.
+    this.#db.pragma(`synchronous = ${options.synchronous.toUpperCase()}`);
+    this.#db.pragma('foreign_keys = ON');
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  /** Prepared statements are cached by text: each query is compiled once per connection. */
+  #stmt(sql: string): Statement {
+    let s = this.#stmts.get(sql);
+    if (s === undefined) {
+      s = this.#db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Runs `fn` in a BEGIN IMMEDIATE transaction, retrying when another process holds the lock too long. */
+  #write<T>(fn: () => T): T {
+    const tx = this.#db.transaction(fn);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return tx.immediate();
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if ((code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') && attempt < 20) continue;
+        throw err;
+      }
+    }
+  }
+
+  migrate(): void {
+    // The write lock of BEGIN IMMEDIATE is the migration lock: a second process waits, then sees
+    // the versions the first one applied.
+    this.#write(() => {
+      this.#db.exec('CREATE TABLE IF NOT EXISTS offload_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+      const done = new Set((this.#db.prepare('SELECT version FROM offload_migrations').all() as Array<{ version: number }>).map((r) => r.version));
+      for (const m of SQLITE_MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        this.#db.exec(m.sql);
+        this.#db.prepare('INSERT INTO offload_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      }
+    });
+  }
+
+  jobInsertMany(p: { jobs: JobInsert[]; atomic: boolean }): InsertOutcome[] {
+    const insert = this.#stmt(`INSERT INTO offload_jobs
+      (task, queue, state, payload, priority, max_attempts, timeout_ms, run_at, created_at, idempotency_key, fingerprint)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (task, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+      RETURNING *`);
+    const existing = this.#stmt('SELECT * FROM offload_jobs WHERE task = ? AND idempotency_key = ?');
+    const run = (): InsertOutcome[] => {
+      const now = Date.now();
+      const out: InsertOutcome[] = [];
+      for (const j of p.jobs) {
+        const runAt = j.runAt === null ? now + j.delayMs : j.runAt.getTime();
+        const state: JobState = runAt > now ? 'scheduled' : 'available';
+        const row = insert.get(j.task, j.queue, state, j.payload, j.priority, j.maxAttempts, j.timeoutMs, runAt, now, j.idempotencyKey, j.fingerprint) as Row | undefined;
+        if (row !== undefined) {
+          out.push({ kind: 'created', job: toJob(row) });
+          continue;
+        }
+        const prior = existing.get(j.task, j.idempotencyKey) as Row;
+        out.push({ kind: prior.fingerprint === j.fingerprint ? 'existing' : 'conflict', job: toJob(prior) });
+      }
+      if (p.atomic && out.some((o) => o.kind === 'conflict')) throw new ConflictRollback(out);
+      return out;
+    };
+    try {
+      return this.#write(run);
+    } catch (err) {
+      if (err instanceof ConflictRollback) return err.outcomes;
+      throw err;
+    }
+  }
+
+  jobClaim(p: ClaimParams): ClaimedJob[] {
+    const marks = p.queues.map(() => '?').join(',');
+    const taskMarks = p.tasks.map(() => '?').join(',');
+    // A read first: an idle poll must not take the write lock that other processes' enqueues need.
+    const probe = this.#stmt(`SELECT 1 FROM offload_jobs
+      WHERE state IN ('scheduled','available','retryable') AND queue IN (${marks}) AND run_at <= ? AND task IN (${taskMarks}) LIMIT 1`);
+    if (probe.get(...p.queues, Date.now(), ...p.tasks) === undefined) return [];
+    // Tokens: a random prefix fresh for this claim plus the id, so every lease has its own token
+    // and a token from an earlier claim of the same job never matches again.
+    const claim = this.#stmt(`UPDATE offload_jobs
+      SET state = 'running', attempt = attempt + 1, attempted_at = @now, lease_token = @prefix || id,
+          lease_expires_at = @now + @leaseMs, worker_id = @workerId
+      WHERE id IN (
+        SELECT id FROM offload_jobs
+        WHERE state IN ('scheduled','available','retryable') AND queue IN (${marks}) AND run_at <= @now AND task IN (${taskMarks})
+        ORDER BY priority, run_at, id LIMIT @limit)
+      RETURNING *`);
+    const rows = this.#write(() => {
+      const now = Date.now();
+      const prefix = randomBytes(9).toString('base64url') + ':';
+      return claim.all({ now, prefix, leaseMs: p.leaseMs, workerId: p.workerId, limit: p.limit }, ...p.queues, ...p.tasks) as Row[];
+    });
+    // RETURNING order is unspecified; hand jobs out in claim order.
+    rows.sort((a, b) => a.priority - b.priority || a.run_at - b.run_at || a.id - b.id);
+    return rows.map((r) => ({ job: toJob(r), token: r.lease_token! }));
+  }
+
+  jobHeartbeatMany(p: { leases: ReadonlyArray<{ id: string; token: string }>; leaseMs: number }): HeldLease[] {
+    const beat = this.#stmt(`UPDATE offload_jobs SET lease_expires_at = ? + ?
+      WHERE id = ? AND lease_token = ? AND state = 'running' RETURNING id, lease_token, cancel_requested_at`);
+    return this.#write(() => {
+      const now = Date.now();
+      const held: HeldLease[] = [];
+      for (const l of p.leases) {
+        const r = beat.get(now, p.leaseMs, Number(l.id), l.token) as { id: number; lease_token: string; cancel_requested_at: number | null } | undefined;
+        if (r !== undefined) held.push({ id: String(r.id), token: r.lease_token, cancelRequested: r.cancel_requested_at !== null });
+      }
+      return held;
+    });
+  }
+
+  jobCancelRequested(p: { ids: readonly string[] }): string[] {
+    const q = this.#stmt("SELECT 1 FROM offload_jobs WHERE id = ? AND state = 'running' AND cancel_requested_at IS NOT NULL");
+    return p.ids.filter((id) => q.get(Number(id)) !== undefined);
+  }
+
+  jobCompleteMany(p: { completions: readonly JobCompletion[] }): boolean[] {
+    const done = this.#stmt(`UPDATE offload_jobs SET state = 'completed', result = ?, finished_at = ?,
+        lease_token = NULL, lease_expires_at = NULL
+      WHERE id = ? AND lease_token = ? AND state = 'running'`);
+    const other = this.#stmt(`UPDATE offload_jobs SET state = @state,
+        attempt = attempt - @refund,
+        run_at = CASE WHEN @delayMs IS NULL THEN run_at ELSE @now + @delayMs END,
+        finished_at = CASE WHEN @state IN ${FINAL} THEN @now ELSE NULL END,
+        errors = CASE WHEN @error IS NULL THEN errors ELSE json_insert(errors, '$[#]', json(@error)) END,
+        cancel_reason = COALESCE(@cancelReason, cancel_reason),
+        lease_token = NULL, lease_expires_at = NULL
+      WHERE id = @id AND lease_token = @token AND state = 'running'`);
+    return this.#write(() => {
+      const now = Date.now();
+      return p.completions.map((c) => {
+        if (c.state === 'completed') return done.run(c.result, now, Number(c.id), c.token).changes === 1;
+        const error = c.error === null ? null : JSON.stringify({ ...c.error, at: now });
+        const args = { state: c.state, refund: c.refund, delayMs: c.delayMs, now, error, cancelReason: c.cancelReason, id: Number(c.id), token: c.token };
+        return other.run(args).changes === 1;
+      });
+    });
+  }
+
+  jobProgress(p: { id: string; token: string; progress: string }): boolean {
+    const s = this.#stmt("UPDATE offload_jobs SET progress = ? WHERE id = ? AND lease_token = ? AND state = 'running'");
+    return this.#write(() => s.run(p.progress, Number(p.id), p.token).changes === 1);
+  }
+
+  jobGet(p: { id: string }): Job | null {
+    const id = Number(p.id);
+    if (!Number.isSafeInteger(id)) return null;
+    const r = this.#stmt('SELECT * FROM offload_jobs WHERE id = ?').get(id) as Row | undefined;
+    return r === undefined ? null : toJob(r);
+  }
+
+  jobList(p: { states: readonly JobState[] | null; task: string | null; queue: string | null; beforeId: string | null; limit: number }): Job[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (p.states !== null) {
+      where.push(`state IN (${p.states.map(() => '?').join(',')})`);
+      args.push(...p.states);
+    }
+    if (p.task !== null) (where.push('task = ?'), args.push(p.task));
+    if (p.queue !== null) (where.push('queue = ?'), args.push(p.queue));
+    if (p.beforeId !== null) (where.push('id < ?'), args.push(Number(p.beforeId)));
+    const sql = `SELECT * FROM offload_jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    return (this.#stmt(sql).all(...args, p.limit) as Row[]).map(toJob);
+  }
+
+  jobCancel(p: { id: string; waitingFrom: readonly JobState[]; reason: string }): Job | null {
+    const marks = p.waitingFrom.map(() => '?').join(',');
+    const waiting = this.#stmt(`UPDATE offload_jobs SET state = 'cancelled', finished_at = ?, cancel_reason = ?, cancel_requested_at = ?
+      WHERE id = ? AND state IN (${marks}) RETURNING *`);
+    const running = this.#stmt(`UPDATE offload_jobs SET cancel_requested_at = COALESCE(cancel_requested_at, ?), cancel_reason = COALESCE(cancel_reason, ?)
+      WHERE id = ? AND state = 'running' RETURNING *`);
+    const get = this.#stmt('SELECT * FROM offload_jobs WHERE id = ?');
+    return this.#write(() => {
+      const now = Date.now();
+      const id = Number(p.id);
+      const r = (waiting.get(now, p.reason, now, id, ...p.waitingFrom) ?? running.get(now, p.reason, id) ?? get.get(id)) as Row | undefined;
+      return r === undefined ? null : toJob(r);
+    });
+  }
+
+  jobRetry(p: { id: string; from: readonly JobState[] }): Job | null {
+    const s = this.#stmt(`UPDATE offload_jobs SET state = 'available', run_at = ?, attempt = 0, finished_at = NULL,
+        cancel_requested_at = NULL, cancel_reason = NULL, lease_token = NULL, lease_expires_at = NULL
+      WHERE id = ? AND state IN (${p.from.map(() => '?').join(',')}) RETURNING *`);
+    const r = this.#write(() => s.get(Date.now(), Number(p.id), ...p.from)) as Row | undefined;
+    return r === undefined ? null : toJob(r);
+  }
+
+  jobDelete(p: { id: string; from: readonly JobState[] }): boolean {
+    const s = this.#stmt(`DELETE FROM offload_jobs WHERE id = ? AND state IN (${p.from.map(() => '?').join(',')})`);
+    return this.#write(() => s.run(Number(p.id), ...p.from).changes === 1);
+  }
+
+  jobRescueExpired(p: { limit: number }): { retried: string[]; discarded: string[]; cancelled: string[] } {
+    const s = this.#stmt(`UPDATE offload_jobs SET
+        state = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
+                     WHEN attempt >= max_attempts THEN 'discarded' ELSE 'retryable' END,
+        run_at = @now,
+        finished_at = CASE WHEN cancel_requested_at IS NOT NULL OR attempt >= max_attempts THEN @now ELSE NULL END,
+        errors = json_insert(errors, '$[#]', json_object('attempt', attempt, 'at', @now, 'name', 'OffloadError',
+          'code', 'OFFLOAD_LEASE_EXPIRED', 'message', 'the lease expired: the worker ' || COALESCE(worker_id, '?') || ' stopped heartbeating')),
+        lease_token = NULL, lease_expires_at = NULL
+      WHERE id IN (SELECT id FROM offload_jobs WHERE state = 'running' AND lease_expires_at < @now LIMIT @limit)
+      RETURNING id, state`);
+    const rows = this.#write(() => s.all({ now: Date.now(), limit: p.limit })) as Array<{ id: number; state: JobState }>;
+    const by = (st: JobState) => rows.filter((r) => r.state === st).map((r) => String(r.id));
+    return { retried: by('retryable'), discarded: by('discarded'), cancelled: by('cancelled') };
+  }
+
+  jobPrune(p: { completedMs: number; cancelledMs: number; discardedMs: number; limit: number }): number {
+    const s = this.#stmt(`DELETE FROM offload_jobs WHERE id IN (
+      SELECT id FROM offload_jobs WHERE (state = 'completed' AND finished_at < @completed)
+        OR (state = 'cancelled' AND finished_at < @cancelled) OR (state = 'discarded' AND finished_at < @discarded) LIMIT @limit)`);
+    return this.#write(() => {
+      const now = Date.now();
+      return s.run({ completed: now - p.completedMs, cancelled: now - p.cancelledMs, discarded: now - p.discardedMs, limit: p.limit }).changes;
+    });
+  }
+
+  jobCounts(): Array<{ queue: string; state: JobState; count: number }> {
+    return this.#stmt('SELECT queue, state, COUNT(*) AS count FROM offload_jobs GROUP BY queue, state').all() as Array<{ queue: string; state: JobState; count: number }>;
+  }
+
+  testSetLeaseExpiry(p: { id: string; inMs: number }): void {
+    const s = this.#stmt("UPDATE offload_jobs SET lease_expires_at = ? WHERE id = ? AND state = 'running'");
+    this.#write(() => s.run(Date.now() + p.inMs, Number(p.id)));
+  }
+
+  testAgeJob(p: { id: string; ms: number }): void {
+    const s = this.#stmt(`UPDATE offload_jobs SET created_at = created_at - @ms, run_at = run_at - @ms,
+      finished_at = finished_at - @ms, attempted_at = attempted_at - @ms WHERE id = @id`);
+    this.#write(() => s.run({ ms: p.ms, id: Number(p.id) }));
+  }
+}
+
+/** Carries the outcomes out of a transaction that must roll back because of a conflict. */
+class ConflictRollback extends Error {
+  constructor(readonly outcomes: InsertOutcome[]) {
+    super('idempotency conflict: rolled back');
+  }
+}
+
+export function storeError(err: unknown): OffloadError {
+  return new OffloadError('OFFLOAD_STORE', `sqlite store: ${(err as Error).message}`, { cause: err });
+}

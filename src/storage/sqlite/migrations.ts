@@ -1,0 +1,46 @@
+/**
+ * Numbered migrations of the SQLite store. Append only: a shipped migration never changes.
+ * Times are integers of milliseconds since the epoch (the host clock is the database clock).
+ */
+export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'jobs',
+    sql: `
+CREATE TABLE offload_jobs (
+  -- AUTOINCREMENT: ids are never reused after pruning, so a job id stays unambiguous.
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  task TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('scheduled','available','running','retryable','completed','cancelled','discarded')),
+  payload TEXT NOT NULL,
+  priority INTEGER NOT NULL DEFAULT 0,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL,
+  timeout_ms INTEGER,
+  run_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  attempted_at INTEGER,
+  finished_at INTEGER,
+  lease_token TEXT,
+  lease_expires_at INTEGER,
+  worker_id TEXT,
+  idempotency_key TEXT,
+  fingerprint TEXT,
+  progress TEXT,
+  result TEXT,
+  errors TEXT NOT NULL DEFAULT '[]',
+  cancel_requested_at INTEGER,
+  cancel_reason TEXT
+);
+-- The idempotency guarantee is this index, not a lock: a second insert with the key fails the
+-- uniqueness check inside the database, whatever process it comes from.
+CREATE UNIQUE INDEX offload_jobs_idempotency ON offload_jobs (task, idempotency_key) WHERE idempotency_key IS NOT NULL;
+-- Claim order. Partial: finished rows (the bulk of a busy table) are not in it.
+CREATE INDEX offload_jobs_claim ON offload_jobs (queue, priority, run_at, id) WHERE state IN ('scheduled','available','retryable');
+CREATE INDEX offload_jobs_lease ON offload_jobs (lease_expires_at) WHERE state = 'running';
+CREATE INDEX offload_jobs_state ON offload_jobs (state, id);
+CREATE INDEX offload_jobs_finished ON offload_jobs (state, finished_at) WHERE finished_at IS NOT NULL;
+`,
+  },
+];
