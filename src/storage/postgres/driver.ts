@@ -171,10 +171,10 @@ export class PostgresDriver implements Driver {
     const ok = p.completions.filter((c) => c.state === 'completed');
     const other = p.completions.filter((c) => c.state !== 'completed');
     const [a, b] = await Promise.all([
-      ok.length === 0 ? [] : this.#run<{ id: string }>(this.#q.completeOk, [ok.map((c) => c.id), ok.map((c) => c.token), ok.map((c) => c.result)]),
+      ok.length === 0 ? [] : this.#run<{ id: string; token: string }>(this.#q.completeOk, [ok.map((c) => c.id), ok.map((c) => c.token), ok.map((c) => c.result)]),
       other.length === 0
         ? []
-        : this.#run<{ id: string }>(this.#q.completeOther, [
+        : this.#run<{ id: string; token: string }>(this.#q.completeOther, [
             other.map((c) => c.id),
             other.map((c) => c.token),
             other.map((c) => c.state),
@@ -184,8 +184,9 @@ export class PostgresDriver implements Driver {
             other.map((c) => c.cancelReason),
           ]),
     ]);
-    const applied = new Set([...a, ...b].map((r) => r.id));
-    return p.completions.map((c) => applied.has(c.id));
+    // Keyed by id and token: the same id may appear with a stale token that must read as refused.
+    const applied = new Set([...a, ...b].map((r) => `${r.id}:${r.token}`));
+    return p.completions.map((c) => applied.has(`${c.id}:${c.token}`));
   }
 
   async jobProgress(p: { id: string; token: string; progress: string }): Promise<boolean> {

@@ -41,7 +41,7 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
     completeOk: `UPDATE ${t} j SET state = 'completed', result = c.result::jsonb, finished_at = now(), lease_token = NULL, lease_expires_at = NULL
       FROM unnest($1::bigint[], $2::text[], $3::text[]) AS c(id, token, result)
       WHERE j.id = c.id AND j.lease_token = c.token AND j.state = 'running'
-      RETURNING j.id`,
+      RETURNING j.id, c.token`,
     completeOther: `UPDATE ${t} j SET state = c.state,
         attempt = j.attempt - c.refund,
         run_at = CASE WHEN c.delay_ms IS NULL THEN j.run_at ELSE now() + c.delay_ms * interval '1 millisecond' END,
@@ -53,7 +53,7 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[], $7::text[])
         AS c(id, token, state, refund, delay_ms, error, cancel_reason)
       WHERE j.id = c.id AND j.lease_token = c.token AND j.state = 'running'
-      RETURNING j.id`,
+      RETURNING j.id, c.token`,
     progress: `UPDATE ${t} SET progress = $3::text::jsonb WHERE id = $1 AND lease_token = $2 AND state = 'running'`,
     get: `SELECT * FROM ${t} WHERE id = $1`,
     cancelWaiting: `UPDATE ${t} SET state = 'cancelled', finished_at = now(), cancel_reason = $2, cancel_requested_at = now()

@@ -1,0 +1,342 @@
+/**
+ * The shared conformance suite every driver must pass. A driver change starts here: write the
+ * test, then make every driver pass it. Drivers differ only by capability flags, and each skip
+ * states its reason.
+ *
+ * `makeStore` returns a fresh database; `open()` gives another driver on it, as another process
+ * would have (another connection, and for SQLite another store thread).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sourcesOf, WAITING_STATES } from '../../core/state-machine.ts';
+import type { Driver, JobCompletion, JobInsert } from '../driver.ts';
+
+export interface SuiteStore {
+  open(): Driver;
+  dispose(): Promise<void>;
+}
+
+export function insert(over: Partial<JobInsert> = {}): JobInsert {
+  return {
+    task: 't',
+    queue: 'default',
+    payload: '{"n":1}',
+    priority: 0,
+    maxAttempts: 3,
+    timeoutMs: null,
+    runAt: null,
+    delayMs: 0,
+    idempotencyKey: null,
+    fingerprint: null,
+    ...over,
+  };
+}
+
+const claimArgs = { queues: ['default'], tasks: ['t'], workerId: 'w1', leaseMs: 30_000 };
+
+function completion(id: string, token: string, over: Partial<JobCompletion> = {}): JobCompletion {
+  return { id, token, state: 'completed', delayMs: null, refund: 0, result: '{"ok":true}', error: null, cancelReason: null, ...over };
+}
+
+const error = (attempt: number) => ({ name: 'Error', code: undefined, message: `boom ${attempt}`, stack: 'Error: boom', details: undefined, attempt });
+
+export function driverSuite(name: string, makeStore: () => SuiteStore): void {
+  describe(`driver conformance: ${name}`, () => {
+    let store: SuiteStore;
+    let d: Driver;
+
+    before(async () => {
+      store = makeStore();
+      d = store.open();
+      await d.migrate();
+    });
+    after(async () => {
+      await store.dispose();
+    });
+
+    /** Claims every due job so each test starts from an empty queue of its own task. */
+    const fresh = (() => {
+      let n = 0;
+      return () => `t${++n}`;
+    })();
+
+    it('migrates again, concurrently, from several drivers', async () => {
+      const others = [store.open(), store.open(), store.open()];
+      await Promise.all(others.map((o) => o.migrate()));
+      await d.migrate();
+    });
+
+    it('inserts and reads back a job with every field', async () => {
+      const task = fresh();
+      const [out] = await d.jobInsertMany({ jobs: [insert({ task, payload: '{"a":[1,2],"b":"x"}', priority: 5, timeoutMs: 1234 })], atomic: false });
+      assert.equal(out?.kind, 'created');
+      const job = await d.jobGet({ id: out.job.id });
+      assert.ok(job);
+      assert.deepEqual(job.payload, { a: [1, 2], b: 'x' });
+      assert.equal(job.state, 'available');
+      assert.equal(job.priority, 5);
+      assert.equal(job.timeoutMs, 1234);
+      assert.equal(job.attempt, 0);
+      assert.equal(job.maxAttempts, 3);
+      assert.deepEqual(job.errors, []);
+      assert.ok(job.createdAt instanceof Date && job.runAt instanceof Date);
+      assert.equal(await d.jobGet({ id: '999999999' }), null);
+      assert.equal(await d.jobGet({ id: 'not-an-id' }), null);
+    });
+
+    it('a future job is scheduled and not claimed before its time', async () => {
+      const task = fresh();
+      const [a] = await d.jobInsertMany({ jobs: [insert({ task, delayMs: 60_000 }), insert({ task, runAt: new Date(Date.now() + 60_000) })], atomic: false });
+      assert.equal(a?.job.state, 'scheduled');
+      assert.deepEqual(await d.jobClaim({ ...claimArgs, tasks: [task], limit: 10 }), []);
+    });
+
+    it('claims by priority, then run time, only of the given queues and tasks', async () => {
+      const task = fresh();
+      const outs = await d.jobInsertMany({
+        jobs: [insert({ task, priority: 3 }), insert({ task, priority: -1 }), insert({ task, queue: 'other' }), insert({ task: 'not-mine' }), insert({ task, priority: 0 })],
+        atomic: false,
+      });
+      const claimed = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 10 });
+      assert.deepEqual(claimed.map((c) => c.job.priority), [-1, 0, 3]);
+      for (const c of claimed) {
+        assert.equal(c.job.state, 'running');
+        assert.equal(c.job.attempt, 1);
+        assert.equal(c.job.workerId, 'w1');
+        assert.ok(c.job.leaseExpiresAt !== null && c.job.leaseExpiresAt.getTime() > Date.now());
+      }
+      assert.equal(new Set(claimed.map((c) => c.token)).size, 3, 'every lease has its own token');
+      const other = await d.jobClaim({ ...claimArgs, queues: ['other'], tasks: [task], limit: 10 });
+      assert.deepEqual(other.map((c) => c.job.id), [outs[2]!.job.id]);
+    });
+
+    it('concurrent claimers on separate connections never receive the same job', async () => {
+      const task = fresh();
+      const total = 400;
+      await d.jobInsertMany({ jobs: Array.from({ length: total }, (_, i) => insert({ task, payload: `{"i":${i}}` })), atomic: true });
+      const claimers = [d, store.open(), store.open(), store.open()];
+      const seen: string[] = [];
+      await Promise.all(
+        claimers.flatMap((c, ci) =>
+          [0, 1].map(async () => {
+            for (;;) {
+              const got = await c.jobClaim({ ...claimArgs, tasks: [task], workerId: `w${ci}`, limit: 7 });
+              if (got.length === 0) return;
+              seen.push(...got.map((g) => g.job.id));
+            }
+          }),
+        ),
+      );
+      assert.equal(seen.length, total);
+      assert.equal(new Set(seen).size, total, 'no job was handed out twice');
+    });
+
+    it('refuses every write of a lost lease, and accepts the new holder', async () => {
+      const task = fresh();
+      await d.jobInsertMany({ jobs: [insert({ task })], atomic: false });
+      const [first] = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 1 });
+      assert.ok(first);
+      await d.testSetLeaseExpiry({ id: first.job.id, inMs: -1000 });
+      const rescued = await d.jobRescueExpired({ limit: 100 });
+      assert.ok(rescued.retried.includes(first.job.id));
+      const [second] = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 1 });
+      assert.equal(second?.job.id, first.job.id);
+      assert.equal(second.job.attempt, 2);
+      assert.notEqual(second.token, first.token);
+      // The first holder comes back late: everything it says is refused.
+      assert.deepEqual(await d.jobCompleteMany({ completions: [completion(first.job.id, first.token)] }), [false]);
+      assert.equal(await d.jobProgress({ id: first.job.id, token: first.token, progress: '50' }), false);
+      assert.deepEqual(await d.jobHeartbeatMany({ leases: [{ id: first.job.id, token: first.token }], leaseMs: 30_000 }), []);
+      // The current holder is heard.
+      assert.equal(await d.jobProgress({ id: second.job.id, token: second.token, progress: '50' }), true);
+      const beat = await d.jobHeartbeatMany({ leases: [{ id: second.job.id, token: second.token }], leaseMs: 30_000 });
+      assert.deepEqual(beat, [{ id: second.job.id, token: second.token, cancelRequested: false }]);
+      assert.deepEqual(await d.jobCompleteMany({ completions: [completion(second.job.id, second.token)] }), [true]);
+      const done = await d.jobGet({ id: first.job.id });
+      assert.equal(done?.state, 'completed');
+      assert.deepEqual(done.result, { ok: true });
+      assert.equal(done.progress, 50);
+      // Completing twice is refused too: the lease ended with the first completion.
+      assert.deepEqual(await d.jobCompleteMany({ completions: [completion(second.job.id, second.token)] }), [false]);
+    });
+
+    it('rescues expired leases: retryable, discarded when attempts are used up, cancelled when requested', async () => {
+      const task = fresh();
+      await d.jobInsertMany({ jobs: [insert({ task, maxAttempts: 3 }), insert({ task, maxAttempts: 1 }), insert({ task, maxAttempts: 3 }), insert({ task, maxAttempts: 3 })], atomic: false });
+      const [a, b, c, live] = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 4 });
+      assert.ok(a && b && c && live);
+      await d.jobCancel({ id: c.job.id, waitingFrom: WAITING_STATES, reason: 'stop it' });
+      for (const j of [a, b, c]) await d.testSetLeaseExpiry({ id: j.job.id, inMs: -1 });
+      const r = await d.jobRescueExpired({ limit: 100 });
+      assert.deepEqual(r, { retried: [a.job.id], discarded: [b.job.id], cancelled: [c.job.id] });
+      const ra = await d.jobGet({ id: a.job.id });
+      assert.equal(ra?.state, 'retryable');
+      assert.equal(ra.attempt, 1, 'the lost attempt counts');
+      assert.equal(ra.errors.length, 1);
+      assert.equal(ra.errors[0]?.code, 'OFFLOAD_LEASE_EXPIRED');
+      assert.equal(ra.errors[0]?.attempt, 1);
+      assert.ok(ra.errors[0]?.at instanceof Date);
+      assert.equal(ra.leaseExpiresAt, null);
+      const rb = await d.jobGet({ id: b.job.id });
+      assert.equal(rb?.state, 'discarded');
+      assert.ok(rb.finishedAt !== null);
+      assert.equal((await d.jobGet({ id: c.job.id }))?.state, 'cancelled');
+      assert.equal((await d.jobGet({ id: live.job.id }))?.state, 'running', 'a live lease is left alone');
+      assert.deepEqual(await d.jobRescueExpired({ limit: 100 }), { retried: [], discarded: [], cancelled: [] });
+    });
+
+    it('ends attempts in every state of the outcome table in one batch', async () => {
+      const task = fresh();
+      await d.jobInsertMany({ jobs: Array.from({ length: 5 }, () => insert({ task })), atomic: false });
+      const [ok, retry, snoozed, cancelled, discarded] = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 5 });
+      assert.ok(ok && retry && snoozed && cancelled && discarded);
+      const res = await d.jobCompleteMany({
+        completions: [
+          completion(ok.job.id, ok.token, { result: '[1,2,3]' }),
+          completion(retry.job.id, retry.token, { state: 'retryable', delayMs: 60_000, result: null, error: error(1) }),
+          completion(snoozed.job.id, snoozed.token, { state: 'scheduled', delayMs: 60_000, refund: 1, result: null }),
+          completion(cancelled.job.id, cancelled.token, { state: 'cancelled', result: null, cancelReason: 'no longer needed' }),
+          completion(discarded.job.id, discarded.token, { state: 'discarded', result: null, error: error(1) }),
+          completion(ok.job.id, 'not-the-token'),
+        ],
+      });
+      assert.deepEqual(res, [true, true, true, true, true, false]);
+      const get = async (id: string) => (await d.jobGet({ id }))!;
+      const jOk = await get(ok.job.id);
+      assert.deepEqual([jOk.state, jOk.result, jOk.leaseExpiresAt], ['completed', [1, 2, 3], null]);
+      const jr = await get(retry.job.id);
+      assert.equal(jr.state, 'retryable');
+      assert.ok(jr.runAt.getTime() > Date.now() + 50_000, 'retry waits its backoff');
+      assert.equal(jr.errors[0]?.message, 'boom 1');
+      assert.equal(jr.attempt, 1);
+      const js = await get(snoozed.job.id);
+      assert.deepEqual([js.state, js.attempt, js.errors.length], ['scheduled', 0, 0]);
+      const jc = await get(cancelled.job.id);
+      assert.deepEqual([jc.state, jc.cancelReason], ['cancelled', 'no longer needed']);
+      assert.ok(jc.finishedAt !== null);
+      const jd = await get(discarded.job.id);
+      assert.deepEqual([jd.state, jd.errors.length], ['discarded', 1]);
+      // Nothing of these is claimable now: retry and snooze wait, the rest are final.
+      assert.deepEqual(await d.jobClaim({ ...claimArgs, tasks: [task], limit: 10 }), []);
+    });
+
+    it('idempotency: 50 concurrent inserts of one key from several connections make one job', async () => {
+      const task = fresh();
+      const drivers = [d, store.open(), store.open()];
+      const outs = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          drivers[i % drivers.length]!.jobInsertMany({ jobs: [insert({ task, idempotencyKey: 'order-1', fingerprint: 'fp' })], atomic: false }),
+        ),
+      );
+      const kinds = outs.map((o) => o[0]!.kind);
+      assert.equal(kinds.filter((k) => k === 'created').length, 1);
+      assert.equal(kinds.filter((k) => k === 'existing').length, 49);
+      assert.equal(new Set(outs.map((o) => o[0]!.job.id)).size, 1);
+      const [conflict] = await d.jobInsertMany({ jobs: [insert({ task, idempotencyKey: 'order-1', fingerprint: 'other' })], atomic: false });
+      assert.equal(conflict?.kind, 'conflict');
+      assert.equal((await d.jobList({ states: null, task, queue: null, beforeId: null, limit: 100 })).length, 1);
+      // The same key in another task is another job.
+      const [otherTask] = await d.jobInsertMany({ jobs: [insert({ task: `${task}-b`, idempotencyKey: 'order-1', fingerprint: 'fp' })], atomic: false });
+      assert.equal(otherTask?.kind, 'created');
+    });
+
+    it('an atomic insert with a conflict inserts nothing; a non-atomic one inserts the rest', async () => {
+      const task = fresh();
+      await d.jobInsertMany({ jobs: [insert({ task, idempotencyKey: 'k', fingerprint: 'a' })], atomic: false });
+      const atomic = await d.jobInsertMany({ jobs: [insert({ task }), insert({ task, idempotencyKey: 'k', fingerprint: 'b' }), insert({ task })], atomic: true });
+      assert.deepEqual(atomic.map((o) => o.kind).filter((k) => k === 'conflict'), ['conflict']);
+      assert.equal((await d.jobList({ states: null, task, queue: null, beforeId: null, limit: 100 })).length, 1);
+      const loose = await d.jobInsertMany({ jobs: [insert({ task }), insert({ task, idempotencyKey: 'k', fingerprint: 'b' }), insert({ task, idempotencyKey: 'k2', fingerprint: 'c' }), insert({ task, idempotencyKey: 'k2', fingerprint: 'c' })], atomic: false });
+      assert.deepEqual(loose.map((o) => o.kind), ['created', 'conflict', 'created', 'existing']);
+      assert.equal(loose[2]!.job.id, loose[3]!.job.id);
+      assert.equal((await d.jobList({ states: null, task, queue: null, beforeId: null, limit: 100 })).length, 3);
+    });
+
+    it('cancels waiting jobs at once and flags running ones for their worker', async () => {
+      const task = fresh();
+      const outs = await d.jobInsertMany({ jobs: [insert({ task }), insert({ task })], atomic: false });
+      const waiting = await d.jobCancel({ id: outs[0]!.job.id, waitingFrom: WAITING_STATES, reason: 'not needed' });
+      assert.deepEqual([waiting?.state, waiting?.cancelReason], ['cancelled', 'not needed']);
+      const [running] = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 5 });
+      assert.equal(running?.job.id, outs[1]!.job.id);
+      assert.deepEqual(await d.jobCancelRequested({ ids: [running.job.id] }), []);
+      const flagged = await d.jobCancel({ id: running.job.id, waitingFrom: WAITING_STATES, reason: 'stop' });
+      assert.equal(flagged?.state, 'running');
+      assert.ok(flagged.cancelRequestedAt !== null);
+      assert.deepEqual(await d.jobCancelRequested({ ids: [running.job.id, outs[0]!.job.id] }), [running.job.id]);
+      const [beat] = await d.jobHeartbeatMany({ leases: [{ id: running.job.id, token: running.token }], leaseMs: 1000 });
+      assert.equal(beat?.cancelRequested, true);
+      assert.equal(await d.jobCancel({ id: '987654321', waitingFrom: WAITING_STATES, reason: 'x' }), null);
+    });
+
+    it('retries only from the states the state machine allows, with a fresh attempt budget', async () => {
+      const task = fresh();
+      await d.jobInsertMany({ jobs: [insert({ task, maxAttempts: 1 }), insert({ task })], atomic: false });
+      const [a, b] = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 2 });
+      assert.ok(a && b);
+      await d.jobCompleteMany({ completions: [completion(a.job.id, a.token, { state: 'discarded', result: null, error: error(1) }), completion(b.job.id, b.token)] });
+      const from = sourcesOf('available', 'retry');
+      const retried = await d.jobRetry({ id: a.job.id, from });
+      assert.deepEqual([retried?.state, retried?.attempt, retried?.errors.length, retried?.finishedAt], ['available', 0, 1, null]);
+      assert.equal(await d.jobRetry({ id: b.job.id, from }), null, 'a completed job is not retried');
+      const [again] = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 2 });
+      assert.equal(again?.job.id, a.job.id);
+    });
+
+    it('prunes final jobs past their retention, and only those', async () => {
+      const task = fresh();
+      await d.jobInsertMany({ jobs: Array.from({ length: 4 }, () => insert({ task })), atomic: false });
+      const [c1, c2, x, dd] = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 4 });
+      assert.ok(c1 && c2 && x && dd);
+      await d.jobCompleteMany({
+        completions: [completion(c1.job.id, c1.token), completion(c2.job.id, c2.token), completion(x.job.id, x.token, { state: 'cancelled', result: null }), completion(dd.job.id, dd.token, { state: 'discarded', result: null, error: error(1) })],
+      });
+      const hour = 3_600_000;
+      await d.testAgeJob({ id: c1.job.id, ms: 25 * hour });
+      await d.testAgeJob({ id: x.job.id, ms: 25 * hour });
+      await d.testAgeJob({ id: dd.job.id, ms: 25 * hour }); // discarded: kept for 7 days
+      const waiting = (await d.jobInsertMany({ jobs: [insert({ task })], atomic: false }))[0]!.job;
+      await d.testAgeJob({ id: waiting.id, ms: 30 * 24 * hour }); // old but not final: kept
+      const n = await d.jobPrune({ completedMs: 24 * hour, cancelledMs: 24 * hour, discardedMs: 7 * 24 * hour, limit: 1000 });
+      assert.equal(n, 2);
+      assert.equal(await d.jobGet({ id: c1.job.id }), null);
+      assert.equal(await d.jobGet({ id: x.job.id }), null);
+      for (const id of [c2.job.id, dd.job.id, waiting.id]) assert.ok(await d.jobGet({ id }), `job ${id} kept`);
+    });
+
+    it('lists newest first with filters and keyset pagination', async () => {
+      const task = fresh();
+      const outs = await d.jobInsertMany({ jobs: Array.from({ length: 7 }, (_, i) => insert({ task, queue: i % 2 ? 'odd' : 'default' })), atomic: true });
+      const ids = outs.map((o) => o.job.id).reverse();
+      const page1 = await d.jobList({ states: null, task, queue: null, beforeId: null, limit: 3 });
+      assert.deepEqual(page1.map((j) => j.id), ids.slice(0, 3));
+      const page2 = await d.jobList({ states: null, task, queue: null, beforeId: page1.at(-1)!.id, limit: 3 });
+      assert.deepEqual(page2.map((j) => j.id), ids.slice(3, 6));
+      const odd = await d.jobList({ states: ['available'], task, queue: 'odd', beforeId: null, limit: 100 });
+      assert.equal(odd.length, 3);
+      assert.deepEqual(await d.jobList({ states: ['completed'], task, queue: null, beforeId: null, limit: 100 }), []);
+    });
+
+    it('deletes jobs only from the given states', async () => {
+      const task = fresh();
+      const outs = await d.jobInsertMany({ jobs: [insert({ task }), insert({ task })], atomic: false });
+      const [running] = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 1 });
+      assert.ok(running);
+      const from = ['available', 'completed'] as const;
+      assert.equal(await d.jobDelete({ id: running.job.id, from }), false);
+      const other = outs.find((o) => o.job.id !== running.job.id)!.job.id;
+      assert.equal(await d.jobDelete({ id: other, from }), true);
+      assert.equal(await d.jobGet({ id: other }), null);
+    });
+
+    it('counts jobs by queue and state', async () => {
+      const task = fresh();
+      await d.jobInsertMany({ jobs: [insert({ task, queue: 'count-q' }), insert({ task, queue: 'count-q', delayMs: 60_000 })], atomic: false });
+      const counts = (await d.jobCounts()).filter((c) => c.queue === 'count-q');
+      assert.deepEqual(counts.sort((x, y) => x.state.localeCompare(y.state)), [
+        { queue: 'count-q', state: 'available', count: 1 },
+        { queue: 'count-q', state: 'scheduled', count: 1 },
+      ]);
+    });
+  });
+}
