@@ -1,0 +1,122 @@
+/**
+ * `npm run bench`: offload (SQLite and PostgreSQL stores) side by side with BullMQ, graphile-worker
+ * and pg-boss, on this machine's loopback databases. Prints a table and the offload-vs-peer ratios,
+ * and writes everything, environment included, to bench/results/latest.json.
+ *
+ * Shape: this orchestrator runs each system in a child process of its own (system-runner.ts), one
+ * after the other so they never compete for the 2 cores, and kills a system that overruns its time
+ * limit, so the suite always stops by itself. A benchmark, not a test: nothing here asserts on
+ * timing; the exit code is non-zero only when a scenario failed to run.
+ *
+ * See bench/README.md for what each scenario measures and how to read the numbers.
+ */
+import { fork } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { parseBenchArgs, USAGE, type BenchArgs } from './args.ts';
+import { environmentFacts } from './environment.ts';
+import { dropLeftovers } from './leftovers.ts';
+import type { Measurement } from './measurement.ts';
+import { computeRatios } from './ratios.ts';
+import { renderRatios, renderTable } from './report.ts';
+import type { FromRunner } from './runner-protocol.ts';
+import type { SystemName } from './systems/system.ts';
+
+/**
+ * Per-system hard limits. Full runs take 1-3 minutes per system (pg-boss's poll-bound runs are
+ * capped), so 5 minutes means "hung", and the suite's worst case stays bounded.
+ */
+const SYSTEM_LIMIT_MS = { full: 5 * 60_000, quick: 2 * 60_000 };
+
+interface SystemOutcome {
+  config: string;
+  completion: string;
+  failures: Array<{ scenario: string; message: string }>;
+  warnings: string[];
+  elapsedS: number;
+}
+
+async function main(): Promise<number> {
+  let args: BenchArgs;
+  try {
+    args = parseBenchArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const mode = args.quick ? 'quick' : 'full';
+  const startedAt = new Date();
+  console.log(`offload benchmark (${mode}): ${args.systems.join(', ')}; scenarios ${args.scenarios.join(', ')}`);
+
+  const dropped = await dropLeftovers(args.systems);
+  if (dropped.length > 0) console.log(`removed leftovers of earlier runs: ${dropped.join(', ')}`);
+  const environment = await environmentFacts(args.systems);
+
+  const measurements: Measurement[] = [];
+  const outcomes: Partial<Record<SystemName, SystemOutcome>> = {};
+  for (const system of args.systems) {
+    console.log(`\n${system}`);
+    outcomes[system] = await runSystem(system, args, mode, measurements);
+  }
+
+  const ratios = computeRatios(measurements);
+  const failures = Object.entries(outcomes).flatMap(([system, o]) => o.failures.map((f) => `${system} / ${f.scenario}: ${f.message}`));
+  const finishedAt = new Date();
+
+  console.log(`\nResults (${mode}; jobs/s higher is better, ms and MB lower is better)\n`);
+  console.log(renderTable(args.systems, measurements));
+  console.log('\nRatios, offload / peer, this run:\n');
+  console.log(renderRatios(ratios));
+  console.log('\nConfigurations:');
+  for (const [system, o] of Object.entries(outcomes)) console.log(`  ${system}: ${o.config} (completion counted: ${o.completion})`);
+  console.log(`\nEnvironment: ${JSON.stringify(environment)}`);
+  const warnings = Object.entries(outcomes).flatMap(([system, o]) => o.warnings.map((w) => `${system}: ${w}`));
+  if (warnings.length > 0) console.log(`\nWarnings raised by the systems under test:\n  ${warnings.join('\n  ')}`);
+  if (failures.length > 0) console.log(`\nFAILED:\n  ${failures.join('\n  ')}`);
+
+  const out = new URL('./results/latest.json', import.meta.url);
+  await mkdir(new URL('./results/', import.meta.url), { recursive: true });
+  const report = { mode, args, startedAt, finishedAt, durationS: (finishedAt.getTime() - startedAt.getTime()) / 1000, environment, systems: outcomes, measurements, ratios, failures };
+  await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwrote ${out.pathname} (${report.durationS.toFixed(0)} s in all)`);
+  return failures.length > 0 ? 1 : 0;
+}
+
+/** Runs one system's scenarios in a child process; its measurements are appended as they arrive. */
+function runSystem(system: SystemName, args: BenchArgs, mode: 'full' | 'quick', measurements: Measurement[]): Promise<SystemOutcome> {
+  const outcome: SystemOutcome = { config: '?', completion: '?', failures: [], warnings: [], elapsedS: 0 };
+  const t0 = performance.now();
+  // execArgv is inherited: the runner runs under the same `--import tsx`.
+  const child = fork(new URL('./system-runner.ts', import.meta.url), [system, args.scenarios.join(','), mode], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  child.on('message', (msg: FromRunner) => {
+    if (msg.type === 'system') {
+      outcome.config = msg.config;
+      outcome.completion = msg.completion === 'durable' ? 'after the completion is written' : 'when the handler returns, then until the store shows none unfinished';
+    } else if (msg.type === 'measurement') {
+      measurements.push(msg.measurement);
+    } else if (msg.type === 'warning') {
+      outcome.warnings.push(msg.message);
+    } else {
+      outcome.failures.push({ scenario: msg.scenario, message: msg.message });
+    }
+  });
+  const limitMs = SYSTEM_LIMIT_MS[mode];
+  const timer = setTimeout(() => {
+    outcome.failures.push({ scenario: 'all', message: `killed after its ${limitMs / 1000} s limit` });
+    // Its worker children see the IPC channel close and exit on their own.
+    child.kill('SIGKILL');
+  }, limitMs);
+  return new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0 && signal === null) outcome.failures.push({ scenario: 'all', message: `runner exited with code ${code}` });
+      outcome.elapsedS = (performance.now() - t0) / 1000;
+      resolve(outcome);
+    });
+  });
+}
+
+process.exitCode = await main();

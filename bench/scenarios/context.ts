@@ -1,0 +1,43 @@
+/**
+ * What every scenario gets, and the fresh-state discipline they all follow: each measurement runs on
+ * state made for it (a new SQLite file, schema or queue name) and dropped afterwards, so no run
+ * inherits another's rows, dead tuples or warm indexes.
+ */
+import type { Counts } from '../counts.ts';
+import { BULK_SIZE } from '../counts.ts';
+import type { Measurement } from '../measurement.ts';
+import type { BenchClient, BenchSystem, Payload, StateRef } from '../systems/system.ts';
+
+export interface ScenarioContext {
+  system: BenchSystem;
+  counts: Counts;
+  record(m: Omit<Measurement, 'system'>): void;
+  log(line: string): void;
+}
+
+export async function withState<T>(system: BenchSystem, fn: (client: BenchClient, state: StateRef) => Promise<T>): Promise<T> {
+  const state = await system.create();
+  try {
+    const client = await system.open(state);
+    try {
+      return await fn(client, state);
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await system.destroy(state);
+  }
+}
+
+export function payloads(first: number, count: number): Payload[] {
+  return Array.from({ length: count }, (_, k) => ({ i: first + k }));
+}
+
+/** Enqueues `total` jobs through the batch API, BULK_SIZE per call: the fastest way to fill a queue, untimed. */
+export async function fill(client: BenchClient, total: number, first = 0): Promise<void> {
+  for (let k = 0; k < total; k += BULK_SIZE) await client.enqueueBulk(payloads(first + k, Math.min(BULK_SIZE, total - k)));
+}
+
+export function perSecond(jobs: number, elapsedMs: number): number {
+  return elapsedMs > 0 ? (jobs * 1000) / elapsedMs : 0;
+}

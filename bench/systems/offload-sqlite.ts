@@ -1,0 +1,31 @@
+/**
+ * offload on its embedded SQLite store, with the store's defaults (synchronous = FULL: every commit
+ * is fsynced). Each state is a new database file in a new temporary directory on the same disk as
+ * PostgreSQL's data, so both pay for real fsyncs.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sqlite } from '../../src/storage/sqlite/index.ts';
+import { offloadClient } from './offload-client.ts';
+import type { BenchSystem } from './system.ts';
+
+export const offloadSqlite: BenchSystem = {
+  name: 'offload-sqlite',
+  config: 'sqlite({ path }) defaults (WAL, synchronous FULL); start({ concurrency }); enqueueMany for bulk',
+  completion: 'durable',
+  pollBoundRate: () => null,
+  // Run from TypeScript source, the store thread registers tsx again, and on Node 20 that starts one
+  // more loader thread. A built package (dist/) has neither.
+  rssNote: 'from source, the SQLite store thread loads its own tsx (an extra loader thread); built, it does not',
+  async create() {
+    const dir = await mkdtemp(join(tmpdir(), 'offload-bench-'));
+    return { dir, path: join(dir, 'offload.db') };
+  },
+  async open(state) {
+    return offloadClient(sqlite({ path: state['path']! }));
+  },
+  async destroy(state) {
+    await rm(state['dir']!, { recursive: true, force: true });
+  },
+};

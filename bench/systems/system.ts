@@ -1,0 +1,93 @@
+/**
+ * The seam every benchmarked system implements, so that scenarios never branch on a system's name.
+ *
+ * A system hands out fresh state (`create`), clients on that state (`open`, also from a child
+ * process, which is why a state is plain strings) and drops it again (`destroy`). A client can
+ * enqueue one job or a batch, run a worker in its own process and count the jobs its store does not
+ * yet record as finished.
+ *
+ * Completion is where systems differ, and the scenarios must not pretend otherwise: offload and
+ * BullMQ report a job finished after its completion is written, graphile-worker (with batched
+ * completion) and pg-boss (which does not await `complete`) write it a moment after the handler
+ * returned. `completion` says which; for `handler` systems the process scenario stops the clock
+ * only once `unfinished()` reads 0.
+ */
+export const SYSTEM_NAMES = ['offload-sqlite', 'offload-postgres', 'bullmq', 'graphile-worker', 'pg-boss'] as const;
+export type SystemName = (typeof SYSTEM_NAMES)[number];
+
+/** What every job carries: its index and, in the latency scenario, `performance.now()` of the producer at enqueue. */
+export interface Payload {
+  i: number;
+  t?: number;
+}
+
+/** Where one fresh state lives (a file, a schema, a queue name), as strings a child process can receive. */
+export type StateRef = Readonly<Record<string, string>>;
+
+export interface WorkerHooks {
+  /** Called as a handler starts, with its job's payload. */
+  onStart?: (payload: Payload) => void;
+  /** Called once per finished job; when exactly is the system's `completion`. */
+  onDone: () => void;
+}
+
+export interface BenchWorker {
+  /** Stops claiming, lets running jobs finish, and releases the worker's connections. */
+  stop(): Promise<void>;
+}
+
+export interface BenchClient {
+  enqueue(payload: Payload): Promise<void>;
+  /** One call of the system's batch API (enqueueMany, addBulk, addJobs, insert). */
+  enqueueBulk(payloads: readonly Payload[]): Promise<void>;
+  startWorker(concurrency: number, hooks: WorkerHooks): Promise<BenchWorker>;
+  /** Jobs the store does not yet record as finished: waiting, running, or done but not yet written. */
+  unfinished(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface BenchSystem {
+  readonly name: SystemName;
+  /** The configuration used, as printed with the results: what a reader needs to reproduce it. */
+  readonly config: string;
+  readonly completion: 'durable' | 'handler';
+  /**
+   * The most jobs per second the system's design allows at this concurrency, when that bound is far
+   * below what the machine could do (pg-boss polls); null when not bound. The process scenario caps
+   * its job count with it so that a run takes seconds, not hours.
+   */
+  pollBoundRate(concurrency: number): number | null;
+  /** Said with this system's RSS figure when something about how it runs here inflates it. */
+  readonly rssNote?: string;
+  create(): Promise<StateRef>;
+  open(state: StateRef): Promise<BenchClient>;
+  destroy(state: StateRef): Promise<void>;
+}
+
+/**
+ * Loads one system's adapter. Imported on demand so that a process loads only the library it
+ * measures: its RSS is then that library's, and no other library's import-time work runs.
+ */
+export async function loadSystem(name: SystemName): Promise<BenchSystem> {
+  switch (name) {
+    case 'offload-sqlite':
+      return (await import('./offload-sqlite.ts')).offloadSqlite;
+    case 'offload-postgres':
+      return (await import('./offload-postgres.ts')).offloadPostgres;
+    case 'bullmq':
+      return (await import('./bullmq.ts')).bullmq;
+    case 'graphile-worker':
+      return (await import('./graphile-worker.ts')).graphileWorker;
+    case 'pg-boss':
+      return (await import('./pg-boss.ts')).pgBoss;
+  }
+}
+
+export function isSystemName(value: string): value is SystemName {
+  return (SYSTEM_NAMES as readonly string[]).includes(value);
+}
+
+/** A name no earlier run used, for schemas, files and queues. Lower case: it is also a PostgreSQL identifier. */
+export function freshName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+}
