@@ -65,7 +65,7 @@ async function redisFacts(): Promise<Record<string, string>> {
     await redis.connect();
     const info = await redis.info();
     const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim() ?? '?';
-    const config = async (name: string) => ((await redis.config('GET', name)) as string[])[1] ?? '?';
+    const config = async (name: string) => (await redis.config('GET', name))[1] ?? '?';
     return {
       version: field('redis_version'),
       appendonly: field('aof_enabled') === '1' ? 'yes' : 'no',

@@ -75,7 +75,7 @@ async function handle(msg: ToWorker): Promise<void> {
 
 function summarize(samples: number[]): RssSummary | null {
   if (samples.length === 0) return null;
-  const sorted = [...samples].sort((a, b) => a - b);
+  const sorted = samples.toSorted((a, b) => a - b);
   return { idleBytes, peakBytes: sorted[sorted.length - 1]!, medianBytes: sorted[Math.floor(sorted.length / 2)]!, samples: sorted.length };
 }
 

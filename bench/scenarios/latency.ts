@@ -54,12 +54,13 @@ async function produceAtRate(client: BenchClient, first: number, count: number):
   const t0 = performance.now();
   const pending: Array<Promise<void>> = [];
   // Caught as they happen: a rejection must not go unhandled while the loop is still sleeping.
-  let failure: unknown = null;
+  // The first one is rethrown as it came, once every enqueue has settled.
+  const failures: unknown[] = [];
   for (let k = 0; k < count; k++) {
     const wait = t0 + k * intervalMs - performance.now();
     if (wait >= 1) await sleep(wait);
-    pending.push(client.enqueue({ i: first + k, t: performance.now() }).catch((err: unknown) => void (failure ??= err)));
+    pending.push(client.enqueue({ i: first + k, t: performance.now() }).catch((err: unknown) => void failures.push(err)));
   }
   await Promise.all(pending);
-  if (failure !== null) throw failure;
+  if (failures.length > 0) throw failures[0];
 }

@@ -25,8 +25,10 @@ export function encodeJson(value: unknown, what: string, maxBytes: number, code:
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const sorted: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+    // No prototype: on a plain object, assigning an own '__proto__' key (JSON.parse makes them) would
+    // call the prototype setter and drop the key, so payloads differing there would fingerprint alike.
+    const sorted = Object.create(null) as Record<string, unknown>;
+    for (const k of Object.keys(v).toSorted()) sorted[k] = (v as Record<string, unknown>)[k];
     return sorted;
   });
 }

@@ -42,7 +42,15 @@ export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'number' && Number.isNaN(value)) return 'NaN';
-  return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`;
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'string') return `string ${JSON.stringify(value)}`;
+  // Not JSON.stringify for the rest: it throws on a bigint (turning a refused option into a bare
+  // TypeError), prints Infinity as null, and returns undefined for undefined and symbols.
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || typeof value === 'symbol') {
+    return `${typeof value} ${String(value)}`;
+  }
+  return 'undefined';
 }
 
 /** An integer within [min, max], or the fallback when undefined. */

@@ -38,7 +38,10 @@ export interface CancelSignal {
  */
 export function snooze(delayMs: number): SnoozeSignal & Error {
   if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`snooze(delayMs) needs a finite delay >= 0, got ${delayMs}`);
-  return Object.assign(new Error(`snoozed for ${delayMs} ms`), { [OUTCOME]: 'snooze' as const, delayMs });
+  // Whole milliseconds, rounded up (never earlier than asked): drivers store delays as integers, and
+  // PostgreSQL refuses a fractional bigint, which would fail the whole completion batch.
+  const ms = Math.ceil(delayMs);
+  return Object.assign(new Error(`snoozed for ${ms} ms`), { [OUTCOME]: 'snooze' as const, delayMs: ms });
 }
 
 /**
@@ -64,12 +67,14 @@ export function isCancel(err: unknown): err is CancelSignal {
 export type AttemptOutcome =
   | { kind: 'returned'; result: unknown; encoded: string }
   | { kind: 'threw'; error: unknown; retryable: boolean }
-  | { kind: 'cancelled'; reason: string }
+  /** reason null: keep the reason recorded with the cancel request. */
+  | { kind: 'cancelled'; reason: string | null }
   | { kind: 'released' };
 
 /** The write a driver performs to end an attempt, fenced by the lease token. */
 export interface Transition {
-  state: JobState;
+  /** Never `running`: an attempt always ends by leaving it (the state machine checks the edge). */
+  state: Exclude<JobState, 'running'>;
   reason: TransitionReason;
   /** For states that wait: run again this many ms after the database's now. */
   delayMs: number | null;

@@ -4,7 +4,7 @@
  * needs the store.
  */
 import { encodeJson } from '../core/json-value.ts';
-import { checkKeys, intOption, NAME_PATTERN, stringOption } from '../core/options.ts';
+import { checkKeys, describe, intOption, NAME_PATTERN, stringOption } from '../core/options.ts';
 import { FINAL_STATES, sourcesOf, WAITING_STATES } from '../core/state-machine.ts';
 import { IdempotencyConflictError, OffloadError } from '../errors.ts';
 import { TypedEvents, type OffloadEventName, type OffloadEvents } from '../observability/events.ts';
@@ -229,7 +229,7 @@ export class Offload {
   async enqueueMany<T extends AnyTask | string>(task: T, payloads: ReadonlyArray<T extends AnyTask ? InputOf<T> : unknown>, options?: Omit<EnqueueOptions, 'idempotencyKey'>): Promise<EnqueueResult[]> {
     const def = this.#task(task, 'enqueueMany');
     if (!Array.isArray(payloads)) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'enqueueMany: payloads must be an array');
-    const o = checkEnqueueOptions(options as EnqueueOptions | undefined, 'enqueueMany');
+    const o = checkEnqueueOptions(options, 'enqueueMany');
     if (o.idempotencyKey !== null) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'enqueueMany: idempotencyKey is per job; use enqueue() for keyed jobs');
     if (payloads.length === 0) return [];
     const inserts: JobInsert[] = [];
@@ -291,7 +291,8 @@ export class Offload {
         ...this.#o,
         queues,
         concurrency,
-        claimBatch: Math.min(concurrency, 1000),
+        // Half the concurrency: two claims can be in flight under a backlog (see producer.ts).
+        claimBatch: Math.min(Math.ceil(concurrency / 2), 1000),
         progress: (id, token, value) =>
           this.#driver.jobProgress({ id, token, progress: encodeJson(value, 'progress', maxProgressBytes, 'OFFLOAD_PAYLOAD_TOO_LARGE') }),
       },
@@ -342,7 +343,7 @@ export class JobsApi {
 
   /** The job, or null when there is none with this id. */
   async get(id: string): Promise<Job | null> {
-    return (await this.#c.ready()).jobGet({ id: String(id) });
+    return (await this.#c.ready()).jobGet({ id: idOf(id) });
   }
 
   /**
@@ -365,7 +366,7 @@ export class JobsApi {
       states: states as JobState[] | null,
       task: f['task'] === undefined ? null : stringOption(f['task'], 'jobs.list(): task', ''),
       queue: f['queue'] === undefined ? null : stringOption(f['queue'], 'jobs.list(): queue', ''),
-      beforeId: (cursor as string | undefined) ?? null,
+      beforeId: cursor ?? null,
       limit: limit + 1,
     });
     const more = jobs.length > limit;
@@ -378,7 +379,7 @@ export class JobsApi {
    * within about half a second, wherever it runs, and ends `cancelled`.
    */
   async cancel(id: string, reason = 'cancelled by request'): Promise<Job> {
-    const job = await (await this.#c.ready()).jobCancel({ id: String(id), waitingFrom: sourcesOf('cancelled', 'cancel').filter((s) => WAITING_STATES.includes(s)), reason });
+    const job = await (await this.#c.ready()).jobCancel({ id: idOf(id), waitingFrom: sourcesOf('cancelled', 'cancel').filter((s) => WAITING_STATES.includes(s)), reason });
     if (job === null) throw notFound(id);
     if (job.state === 'completed' || job.state === 'discarded') {
       throw new OffloadError('OFFLOAD_INVALID_STATE', `job ${id} is ${job.state}; only waiting or running jobs can be cancelled`, { details: { state: job.state } });
@@ -389,12 +390,12 @@ export class JobsApi {
   /** Redrives a discarded or cancelled job (or runs a waiting one now) with a fresh attempt budget. */
   async retry(id: string): Promise<Job> {
     const d = await this.#c.ready();
-    const job = await d.jobRetry({ id: String(id), from: sourcesOf('available', 'retry') });
+    const job = await d.jobRetry({ id: idOf(id), from: sourcesOf('available', 'retry') });
     if (job !== null) {
       this.#c.wakeFor(job);
       return job;
     }
-    const current = await d.jobGet({ id: String(id) });
+    const current = await d.jobGet({ id: idOf(id) });
     if (current === null) throw notFound(id);
     throw new OffloadError('OFFLOAD_INVALID_STATE', `job ${id} is ${current.state}; retry applies to ${sourcesOf('available', 'retry').join(', ')} jobs`, { details: { state: current.state } });
   }
@@ -403,8 +404,8 @@ export class JobsApi {
   async delete(id: string): Promise<void> {
     const d = await this.#c.ready();
     const from = [...WAITING_STATES, ...FINAL_STATES];
-    if (await d.jobDelete({ id: String(id), from })) return;
-    const current = await d.jobGet({ id: String(id) });
+    if (await d.jobDelete({ id: idOf(id), from })) return;
+    const current = await d.jobGet({ id: idOf(id) });
     if (current === null) throw notFound(id);
     throw new OffloadError('OFFLOAD_INVALID_STATE', `job ${id} is running; cancel it first`, { details: { state: current.state } });
   }
@@ -422,14 +423,14 @@ export class JobsApi {
     const deadline = Date.now() + timeoutMs;
     let delay = 5;
     for (;;) {
-      const job = await d.jobGet({ id: String(id) });
+      const job = await d.jobGet({ id: idOf(id) });
       if (job === null) throw notFound(id);
       if (FINAL_STATES.includes(job.state)) return job;
       if (signal?.aborted) throw signal.reason;
       const left = deadline - Date.now();
       if (left <= 0) throw new OffloadError('OFFLOAD_TIMEOUT', `job ${id} is still ${job.state} after ${timeoutMs} ms`, { details: { state: job.state } });
       // Poll with growing pauses, cut short by a local event about this job.
-      await this.#pause(String(id), Math.min(delay, left), signal);
+      await this.#pause(idOf(id), Math.min(delay, left), signal);
       delay = Math.min(delay * 2, 250);
     }
   }
@@ -451,6 +452,16 @@ export class JobsApi {
       signal?.addEventListener('abort', done, { once: true });
     });
   }
+}
+
+/**
+ * Job ids are decimal strings; a number from plain JavaScript is accepted too. Anything else is a
+ * caller's mistake and gets a clear error instead of a silent "not found".
+ */
+function idOf(id: unknown): string {
+  if (typeof id === 'string' && id.length > 0) return id;
+  if (typeof id === 'number' && Number.isSafeInteger(id)) return `${id}`;
+  throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `a job id must be a non-empty string, got ${describe(id)}`);
 }
 
 function notFound(id: string): OffloadError {

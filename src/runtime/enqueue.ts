@@ -34,8 +34,8 @@ export function checkEnqueueOptions(options: EnqueueOptions | undefined, where: 
     throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `${where}: idempotencyKey must be a string of 1 to 512 characters, got ${describe(key)}`);
   }
   return {
-    idempotencyKey: (key as string | undefined) ?? null,
-    runAt: (runAt as Date | undefined) ?? null,
+    idempotencyKey: key ?? null,
+    runAt: runAt ?? null,
     delayMs: intOption(o['delayMs'], `${where}: delayMs`, 0, 10 * 365 * 86_400_000, 0),
     priority: o['priority'] === undefined ? null : intOption(o['priority'], `${where}: priority`, -32768, 32767, 0),
     queue: o['queue'] === undefined ? null : stringOption(o['queue'], `${where}: queue`, 'default', NAME_PATTERN),

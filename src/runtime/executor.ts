@@ -27,8 +27,11 @@ export interface ExecutorDeps {
   maxResultBytes: number;
 }
 
-/** Runs the job; resolves when its outcome is written (or refused). Never rejects. */
-export async function executeJob(claimed: ClaimedJob, d: ExecutorDeps, shutdown: AbortSignal): Promise<void> {
+/**
+ * Runs the job; resolves when its outcome is written (or refused). Never rejects. Calls `release`
+ * once the handler is done and its outcome is queued for writing: the worker slot is free then.
+ */
+export async function executeJob(claimed: ClaimedJob, d: ExecutorDeps, shutdown: AbortSignal, release: () => void): Promise<void> {
   const { job, token } = claimed;
   const started = d.clock.now();
   const controller = new AbortController();
@@ -78,9 +81,9 @@ export async function executeJob(claimed: ClaimedJob, d: ExecutorDeps, shutdown:
       return;
     }
     const policy = d.tasks.get(job.task)?.retry ?? { attempts: 1, backoff: 'fixed' as const, baseMs: 0, maxMs: 0 };
-    const t = resolveOutcome(outcome, { attempt: job.attempt, maxAttempts: job.maxAttempts, policy, random: d.clock.random });
+    const t = resolveOutcome(outcome, { attempt: job.attempt, maxAttempts: job.maxAttempts, policy, random: () => d.clock.random() });
     const error = t.error === null ? null : { ...t.error, attempt: job.attempt };
-    const applied = await d.completer.submit({
+    const write = d.completer.submit({
       id: job.id,
       token,
       state: t.state,
@@ -90,6 +93,8 @@ export async function executeJob(claimed: ClaimedJob, d: ExecutorDeps, shutdown:
       error,
       cancelReason: t.cancelReason,
     });
+    release();
+    const applied = await write;
     if (!applied) {
       log.warn({ state: t.state }, 'outcome refused: the lease was lost before it was written');
       d.events.emit('job:lease-lost', { job });
@@ -149,7 +154,7 @@ async function runHandler(run: () => unknown, signal: AbortSignal, maxResultByte
     signal.removeEventListener('abort', onAbort!);
   }
   // Once aborted, the abort decides, even if the handler settled at the same time.
-  const reason = signal.aborted ? signal.reason : 'abortedWith' in settled ? settled.abortedWith : undefined;
+  const reason: unknown = signal.aborted ? signal.reason : 'abortedWith' in settled ? settled.abortedWith : undefined;
   if (reason !== undefined) return fromAbort(reason);
   if ('error' in settled) return { kind: 'threw', error: settled.error, retryable: isRetryable(settled.error) };
   const value = (settled as { value: unknown }).value;
@@ -163,7 +168,7 @@ async function runHandler(run: () => unknown, signal: AbortSignal, maxResultByte
 
 function fromAbort(reason: unknown): AttemptOutcome | null {
   if (isOffloadError(reason, 'OFFLOAD_LEASE_LOST')) return null;
-  if (isOffloadError(reason, 'OFFLOAD_CANCELLED')) return { kind: 'cancelled', reason: reason.message };
+  if (isOffloadError(reason, 'OFFLOAD_CANCELLED')) return { kind: 'cancelled', reason: null };
   if (isOffloadError(reason, 'OFFLOAD_SHUTDOWN')) return { kind: 'released' };
   return { kind: 'threw', error: reason, retryable: true };
 }

@@ -14,7 +14,7 @@ import type { Driver } from '../storage/driver.ts';
 import type { TypedEvents } from '../observability/events.ts';
 
 interface Held {
-  token: string;
+  id: string;
   abort: (reason: OffloadError) => void;
 }
 
@@ -28,6 +28,11 @@ export class LeaseKeeper {
   readonly #driver: Driver;
   readonly #o: LeaseKeeperOptions;
   readonly #events: TypedEvents;
+  /**
+   * By lease token, not job id: after a lost lease this process may claim the same job again
+   * while the first attempt's handler is still running, and both must stay reachable (the old one
+   * to be aborted, the new one to be kept alive).
+   */
   readonly #held = new Map<string, Held>();
   #timers: NodeJS.Timeout[] = [];
   #beating = false;
@@ -45,11 +50,11 @@ export class LeaseKeeper {
   }
 
   add(id: string, token: string, abort: (reason: OffloadError) => void): void {
-    this.#held.set(id, { token, abort });
+    this.#held.set(token, { id, abort });
   }
 
-  remove(id: string, token: string): void {
-    if (this.#held.get(id)?.token === token) this.#held.delete(id);
+  remove(_id: string, token: string): void {
+    this.#held.delete(token);
   }
 
   async start(): Promise<void> {
@@ -60,7 +65,7 @@ export class LeaseKeeper {
     ];
     if (this.#driver.onCancelRequested !== undefined) {
       this.#unlisten = await this.#driver.onCancelRequested((id) => {
-        if (this.#held.has(id)) void this.cancelCheckOnce();
+        if ([...this.#held.values()].some((h) => h.id === id)) void this.cancelCheckOnce();
       });
     }
   }
@@ -77,15 +82,15 @@ export class LeaseKeeper {
   async heartbeatOnce(): Promise<void> {
     if (this.#beating || this.#held.size === 0) return;
     this.#beating = true;
-    const sent = [...this.#held].map(([id, h]) => ({ id, token: h.token }));
+    const sent = [...this.#held].map(([token, h]) => ({ id: h.id, token }));
     try {
       const held = await this.#driver.jobHeartbeatMany({ leases: sent, leaseMs: this.#o.leaseMs });
-      const kept = new Map(held.map((h) => [h.id, h]));
+      const kept = new Map(held.map((h) => [h.token, h]));
       for (const s of sent) {
-        const h = this.#held.get(s.id);
-        // Finished (or re-leased with another token) while the heartbeat was in flight: not ours to judge.
-        if (h === undefined || h.token !== s.token) continue;
-        const k = kept.get(s.id);
+        const h = this.#held.get(s.token);
+        // Finished while the heartbeat was in flight: not ours to judge.
+        if (h === undefined) continue;
+        const k = kept.get(s.token);
         if (k === undefined) h.abort(new OffloadError('OFFLOAD_LEASE_LOST', `job ${s.id}: the lease was lost (expired or taken over)`));
         else if (k.cancelRequested) h.abort(new OffloadError('OFFLOAD_CANCELLED', `job ${s.id} was cancelled`));
       }
@@ -101,8 +106,8 @@ export class LeaseKeeper {
     if (this.#checking || this.#held.size === 0) return;
     this.#checking = true;
     try {
-      const ids = await this.#driver.jobCancelRequested({ ids: [...this.#held.keys()] });
-      for (const id of ids) this.#held.get(id)?.abort(new OffloadError('OFFLOAD_CANCELLED', `job ${id} was cancelled`));
+      const ids = new Set(await this.#driver.jobCancelRequested({ ids: [...new Set([...this.#held.values()].map((h) => h.id))] }));
+      for (const h of this.#held.values()) if (ids.has(h.id)) h.abort(new OffloadError('OFFLOAD_CANCELLED', `job ${h.id} was cancelled`));
     } catch (err) {
       this.#events.emit('error', { error: err as Error, component: 'lease-keeper' });
     } finally {

@@ -2,10 +2,25 @@
  * The claim loop of one worker process.
  *
  * Modes: stopped -> idle (waiting for a wake-up: a local enqueue, a NOTIFY, a finished job or the
- * poll timer) -> claiming (one claim in flight, never more) -> idle. A wake-up that arrives while
- * claiming is remembered and claims again right after, so bursts of wake-ups (every job that
- * finishes is one) coalesce into one claim per round trip with a batch as large as the free slots.
- * A claim that fills its batch claims again at once: there may be more due work.
+ * poll timer) -> claiming (one claim in flight; two while there is a backlog) -> idle.
+ *
+ * Wake-ups are coalesced: a claim starts on the turn of the event loop after the wake-up, so every
+ * job that finished in one turn leads to one claim, and the outcomes those jobs queued with the
+ * completer go out in the same turn (a store that groups requests, such as SQLite's store thread,
+ * then commits the completions and the claim together). A wake-up that arrives while no further
+ * claim may start is remembered and claims again when one returns.
+ *
+ * Pipelining: a claim reserves the slots it asks for. While the last claim came back full (a
+ * backlog), a second claim may be in flight, for the slots the first did not reserve, so the
+ * store works on one batch while this process runs the other (the batch size is half the
+ * concurrency for that reason). Without a backlog one claim at a time is enough, and idle polls
+ * stay one query.
+ *
+ * Slots: a job holds a slot while its handler runs, not while its outcome is being written. The
+ * executor calls `release` as soon as it has handed the outcome to the completer, so the next
+ * claim overlaps the completion write instead of waiting for it. Outcomes still being written are
+ * bounded: at 2 x concurrency of them the producer stops claiming until writes catch up, so a slow
+ * store cannot make a worker run unbounded work ahead of its acknowledgements.
  *
  * Failures (store unreachable) are reported as `error` events and retried on the next poll.
  */
@@ -27,24 +42,35 @@ export class Producer {
   readonly #driver: Driver;
   readonly #o: ProducerOptions;
   readonly #events: TypedEvents;
-  readonly #run: (job: ClaimedJob) => Promise<void>;
+  readonly #run: (job: ClaimedJob, release: () => void) => Promise<void>;
   #running = false;
-  #claiming: Promise<void> | null = null;
+  /** A claim round is scheduled for the next turn of the event loop. */
+  #tick = false;
+  readonly #claims = new Set<Promise<void>>();
+  /** Slots asked for by the claims in flight. */
+  #reserved = 0;
+  /** The last claim came back full: more work is probably due. */
+  #backlog = false;
+  /** A wake-up arrived while no further claim could start. */
   #wanted = false;
+  /** Jobs whose handler runs: these hold the slots. */
   #inFlight = 0;
+  /** Jobs not yet fully finished (handler running or outcome being written). */
+  #pending = 0;
   #timer: NodeJS.Timeout | null = null;
   #unlisten: (() => Promise<void>) | null = null;
   #idle: Array<() => void> = [];
 
-  constructor(driver: Driver, options: ProducerOptions, events: TypedEvents, run: (job: ClaimedJob) => Promise<void>) {
+  constructor(driver: Driver, options: ProducerOptions, events: TypedEvents, run: (job: ClaimedJob, release: () => void) => Promise<void>) {
     this.#driver = driver;
     this.#o = options;
     this.#events = events;
     this.#run = run;
   }
 
+  /** Jobs of this producer not yet finished, outcome writes included. */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#pending;
   }
 
   async start(): Promise<void> {
@@ -64,7 +90,7 @@ export class Producer {
     this.wake();
   }
 
-  /** Stops claiming at once; resolves when the claim in flight (if any) has returned. */
+  /** Stops claiming at once; resolves when the claims in flight (if any) have returned. */
   async stop(): Promise<void> {
     this.#running = false;
     if (this.#timer !== null) clearTimeout(this.#timer);
@@ -72,23 +98,21 @@ export class Producer {
     const un = this.#unlisten;
     this.#unlisten = null;
     if (un !== null) await un().catch(() => {});
-    await this.#claiming;
+    await Promise.all(this.#claims);
   }
 
-  /** Resolves when no job of this producer is executing. */
+  /** Resolves when no job of this producer is executing or has its outcome being written. */
   idle(): Promise<void> {
-    if (this.#inFlight === 0) return Promise.resolve();
+    if (this.#pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
   wake(): void {
-    if (!this.#running) return;
-    if (this.#claiming !== null) {
-      this.#wanted = true;
-      return;
-    }
-    this.#claiming = this.#claimLoop().finally(() => {
-      this.#claiming = null;
+    if (!this.#running || this.#tick) return;
+    this.#tick = true;
+    setImmediate(() => {
+      this.#tick = false;
+      this.#fill();
     });
   }
 
@@ -101,38 +125,68 @@ export class Producer {
     }, this.#o.pollMs);
   }
 
-  async #claimLoop(): Promise<void> {
-    try {
-      for (;;) {
-        this.#wanted = false;
-        const free = this.#o.concurrency - this.#inFlight;
-        if (!this.#running || free <= 0) return;
-        const limit = Math.min(free, this.#o.claimBatch);
-        const jobs = await this.#driver.jobClaim({
-          queues: this.#o.queues,
-          tasks: this.#o.tasks,
-          limit,
-          workerId: this.#o.workerId,
-          leaseMs: this.#o.leaseMs,
-        });
-        for (const job of jobs) this.#start(job);
-        if (jobs.length < limit && !this.#wanted) return;
+  /** Starts claims for the free slots, as many as may be in flight. */
+  #fill(): void {
+    while (this.#running) {
+      const free = this.#o.concurrency - this.#inFlight - this.#reserved;
+      if (free <= 0 || this.#pending >= 2 * this.#o.concurrency) return;
+      if (this.#claims.size >= (this.#backlog ? 2 : 1)) {
+        this.#wanted = true;
+        return;
       }
+      const limit = Math.min(free, this.#o.claimBatch);
+      this.#reserved += limit;
+      const claim = this.#claim(limit).finally(() => {
+        this.#claims.delete(claim);
+        this.#reserved -= limit;
+      });
+      this.#claims.add(claim);
+    }
+  }
+
+  async #claim(limit: number): Promise<void> {
+    let jobs: ClaimedJob[];
+    try {
+      jobs = await this.#driver.jobClaim({
+        queues: this.#o.queues,
+        tasks: this.#o.tasks,
+        limit,
+        workerId: this.#o.workerId,
+        leaseMs: this.#o.leaseMs,
+      });
     } catch (err) {
+      this.#backlog = false;
       this.#events.emit('error', { error: err as Error, component: 'producer' });
+      return;
+    }
+    for (const job of jobs) this.#start(job);
+    this.#backlog = jobs.length === limit;
+    if (this.#backlog || this.#wanted) {
+      this.#wanted = false;
+      this.wake();
     }
   }
 
   #start(job: ClaimedJob): void {
     this.#inFlight++;
-    // #run never rejects (the executor reports its own failures); finally frees the slot.
-    void this.#run(job).finally(() => {
+    this.#pending++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       this.#inFlight--;
-      if (this.#inFlight === 0) {
+      this.wake();
+    };
+    // #run never rejects (the executor reports its own failures); finally frees what is left.
+    void this.#run(job, release).finally(() => {
+      release();
+      this.#pending--;
+      if (this.#pending === 0) {
         const idle = this.#idle;
         this.#idle = [];
         for (const fn of idle) fn();
       }
+      // Writes catching up may have lifted the 2 x concurrency bound.
       this.wake();
     });
   }

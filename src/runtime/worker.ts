@@ -7,6 +7,7 @@
  * aborted and they are released to `available` without charging the attempt; the completer is
  * drained so nothing is left `running` by this process.
  */
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { ClaimedJob, Driver, JobCompletion } from '../storage/driver.ts';
@@ -48,10 +49,12 @@ export class Workers {
 
   constructor(driver: Driver, tasks: ReadonlyMap<string, TaskDefinition<any, any, any>>, s: WorkerSettings, events: TypedEvents, logger: Logger, clock: Clock) {
     this.#settings = s;
+    // One listener per running job: as many as the concurrency, by design.
+    setMaxListeners(0, this.#shutdown.signal);
     this.#keeper = new LeaseKeeper(driver, { leaseMs: s.leaseMs, heartbeatMs: s.heartbeatMs, cancelCheckMs: s.cancelCheckMs }, events);
     this.#completer = new GroupCommit((completions) => driver.jobCompleteMany({ completions }), 1000);
     const deps = { tasks, completer: this.#completer, keeper: this.#keeper, events, logger, clock, progress: s.progress, maxResultBytes: s.maxResultBytes };
-    const run = (job: ClaimedJob) => executeJob(job, deps, this.#shutdown.signal);
+    const run = (job: ClaimedJob, release: () => void) => executeJob(job, deps, this.#shutdown.signal, release);
     this.#producer = new Producer(
       driver,
       { queues: s.queues, tasks: [...tasks.keys()], concurrency: s.concurrency, claimBatch: s.claimBatch, pollMs: s.pollMs, leaseMs: s.leaseMs, workerId: this.id },

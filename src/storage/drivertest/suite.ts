@@ -307,7 +307,7 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
     it('lists newest first with filters and keyset pagination', async () => {
       const task = fresh();
       const outs = await d.jobInsertMany({ jobs: Array.from({ length: 7 }, (_, i) => insert({ task, queue: i % 2 ? 'odd' : 'default' })), atomic: true });
-      const ids = outs.map((o) => o.job.id).reverse();
+      const ids = outs.map((o) => o.job.id).toReversed();
       const page1 = await d.jobList({ states: null, task, queue: null, beforeId: null, limit: 3 });
       assert.deepEqual(page1.map((j) => j.id), ids.slice(0, 3));
       const page2 = await d.jobList({ states: null, task, queue: null, beforeId: page1.at(-1)!.id, limit: 3 });
@@ -329,11 +329,35 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       assert.equal(await d.jobGet({ id: other }), null);
     });
 
+    it('concurrent requests succeed or fail each on its own (one burst, one failing member)', async () => {
+      // Sent together, these reach a store that groups requests (SQLite's store thread) in one
+      // burst: the rolled-back atomic insert and the failing write must not take the others along.
+      const task = fresh();
+      const [seed] = await d.jobInsertMany({ jobs: [insert({ task, idempotencyKey: 'burst', fingerprint: 'a' })], atomic: false });
+      const [claimed] = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 1 });
+      assert.equal(claimed?.job.id, seed!.job.id);
+      const [rolledBack, inserted, completed, stale, retried] = await Promise.allSettled([
+        d.jobInsertMany({ jobs: [insert({ task }), insert({ task, idempotencyKey: 'burst', fingerprint: 'b' })], atomic: true }),
+        d.jobInsertMany({ jobs: [insert({ task }), insert({ task })], atomic: false }),
+        d.jobCompleteMany({ completions: [completion(claimed.job.id, claimed.token)] }),
+        d.jobCompleteMany({ completions: [completion(claimed.job.id, 'not-the-token')] }),
+        d.jobRetry({ id: 'not-an-id', from: ['discarded'] }),
+      ]);
+      assert.equal(rolledBack.status, 'fulfilled');
+      assert.deepEqual(rolledBack.status === 'fulfilled' && rolledBack.value.map((o) => o.kind).includes('conflict'), true);
+      assert.deepEqual(inserted.status === 'fulfilled' && inserted.value.map((o) => o.kind), ['created', 'created']);
+      assert.deepEqual(completed.status === 'fulfilled' && completed.value, [true]);
+      assert.deepEqual(stale.status === 'fulfilled' && stale.value, [false]);
+      assert.ok(retried.status === 'rejected' || retried.value === null, 'a retry of a malformed id changes nothing');
+      const jobs = await d.jobList({ states: null, task, queue: null, beforeId: null, limit: 100 });
+      assert.deepEqual(jobs.map((j) => j.state).toSorted(), ['available', 'available', 'completed']);
+    });
+
     it('counts jobs by queue and state', async () => {
       const task = fresh();
       await d.jobInsertMany({ jobs: [insert({ task, queue: 'count-q' }), insert({ task, queue: 'count-q', delayMs: 60_000 })], atomic: false });
       const counts = (await d.jobCounts()).filter((c) => c.queue === 'count-q');
-      assert.deepEqual(counts.sort((x, y) => x.state.localeCompare(y.state)), [
+      assert.deepEqual(counts.toSorted((x, y) => x.state.localeCompare(y.state)), [
         { queue: 'count-q', state: 'available', count: 1 },
         { queue: 'count-q', state: 'scheduled', count: 1 },
       ]);

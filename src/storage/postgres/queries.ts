@@ -3,9 +3,11 @@
  * Parameters that carry JSON arrive as text and are cast `::text::jsonb`: postgres.js would
  * otherwise JSON-encode a string bound to a jsonb parameter a second time.
  */
+/** A SQL string literal (for names that cannot be bind parameters, such as NOTIFY channels). */
+const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
 export function pgQueries(schema: string, wakeChannel: string, cancelChannel: string) {
   const t = `${schema}.jobs`;
-  const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
   return {
     // Group commit: many enqueues in one statement. ORDER BY ord feeds rows to the identity
     // sequence in input order, so ids ascend in input order (the driver relies on it to match
@@ -23,12 +25,19 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
     existing: `SELECT * FROM ${t} WHERE task = $1 AND idempotency_key = $2`,
     // SKIP LOCKED: concurrent claimers pass over rows another claimer has locked instead of
     // queueing behind it, so N workers claim N disjoint batches in parallel.
+    // One index scan per queue (LATERAL, `queue = q.name`): with `queue = ANY($1)` the planner
+    // cannot walk jobs_claim in (priority, run_at, id) order and sorted every due row instead:
+    // 4.4 ms at 20k due rows against 0.07 ms this way. Rows locked by a queue's scan but cut by
+    // the outer LIMIT are unlocked when the statement's transaction ends, at once.
     claim: `WITH picked AS (
-        SELECT id FROM ${t}
-        WHERE state IN ('scheduled','available','retryable') AND queue = ANY($1::text[]) AND run_at <= now() AND task = ANY($5::text[])
-        ORDER BY priority, run_at, id
-        LIMIT $2
-        FOR UPDATE SKIP LOCKED)
+        SELECT p.id FROM unnest($1::text[]) AS q(name), LATERAL (
+          SELECT id, priority, run_at FROM ${t}
+          WHERE state IN ('scheduled','available','retryable') AND queue = q.name AND run_at <= now() AND task = ANY($5::text[])
+          ORDER BY priority, run_at, id
+          LIMIT $2
+          FOR UPDATE SKIP LOCKED) AS p
+        ORDER BY p.priority, p.run_at, p.id
+        LIMIT $2)
       UPDATE ${t} j SET state = 'running', attempt = j.attempt + 1, attempted_at = now(),
         lease_token = gen_random_uuid()::text, lease_expires_at = now() + $3 * interval '1 millisecond', worker_id = $4
       FROM picked WHERE j.id = picked.id

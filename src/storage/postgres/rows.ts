@@ -46,7 +46,7 @@ export function toJob(r: PgRow): Job {
     leaseExpiresAt: r.lease_expires_at,
     workerId: r.worker_id,
     progress: r.progress ?? null,
-    result: (r.result ?? null) as Job['result'],
+    result: r.result ?? null,
     errors: r.errors.map((e) => ({ ...e, at: new Date(e.at) })),
     cancelRequestedAt: r.cancel_requested_at,
     cancelReason: r.cancel_reason,

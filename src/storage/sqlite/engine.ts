@@ -119,6 +119,15 @@ export class SqliteEngine {
     }
   }
 
+  /**
+   * Runs `fn` in one write transaction: the store thread uses it to commit a burst of requests
+   * with one fsync. Each request's own `#write` becomes a savepoint inside it, so a request that
+   * fails rolls back alone.
+   */
+  group<T>(fn: () => T): T {
+    return this.#write(fn);
+  }
+
   migrate(): void {
     // The write lock of BEGIN IMMEDIATE is the migration lock: a second process waits, then sees
     // the versions the first one applied.
@@ -253,9 +262,18 @@ export class SqliteEngine {
       where.push(`state IN (${p.states.map(() => '?').join(',')})`);
       args.push(...p.states);
     }
-    if (p.task !== null) (where.push('task = ?'), args.push(p.task));
-    if (p.queue !== null) (where.push('queue = ?'), args.push(p.queue));
-    if (p.beforeId !== null) (where.push('id < ?'), args.push(Number(p.beforeId)));
+    if (p.task !== null) {
+      where.push('task = ?');
+      args.push(p.task);
+    }
+    if (p.queue !== null) {
+      where.push('queue = ?');
+      args.push(p.queue);
+    }
+    if (p.beforeId !== null) {
+      where.push('id < ?');
+      args.push(Number(p.beforeId));
+    }
     const sql = `SELECT * FROM offload_jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     return (this.#stmt(sql).all(...args, p.limit) as Row[]).map(toJob);
   }

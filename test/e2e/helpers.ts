@@ -1,0 +1,30 @@
+/** Helpers of the runtime suite: clients on a test store, and waiting on events (never on sleeps). */
+import { createOffload, type Offload, type OffloadEventName, type OffloadEvents, type OffloadOptions } from '../../src/index.ts';
+import type { TestStore } from '../stores.ts';
+
+export function client(store: TestStore, options: Omit<OffloadOptions, 'store'> = {}): Offload {
+  return createOffload({ store: store.open(), logger: silent, ...options });
+}
+
+/** Resolves with the first `event` whose payload satisfies `match`. */
+export function nextEvent<E extends OffloadEventName>(o: Offload, event: E, match: (p: OffloadEvents[E]) => boolean = () => true): Promise<OffloadEvents[E]> {
+  return new Promise((resolve) => {
+    const off = o.on(event, (p) => {
+      if (!match(p)) return;
+      off();
+      resolve(p);
+    });
+  });
+}
+
+/** A promise with its resolve function, for handlers that report to the test. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+const noop = () => {};
+export const silent = { debug: noop, info: noop, warn: noop, error: noop, child: () => silent };
