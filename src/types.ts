@@ -56,7 +56,12 @@ export interface Job<Payload = unknown, Result = unknown> {
   result: Result | null;
   errors: AttemptError[];
   cancelRequestedAt: Date | null;
+  /** Why it was cancelled: the request's reason, or `expired` when its deadline passed before it started. */
   cancelReason: string | null;
+  /** Deadline to start: a job not started by then is never run (it ends `cancelled`, reason `expired`). */
+  expiresAt: Date | null;
+  /** W3C trace context of the span that enqueued the job (`traceparent`, `tracestate`), when tracing is on. */
+  traceContext: Record<string, string> | null;
 }
 
 export type BackoffKind = 'exponential' | 'linear' | 'fixed';
@@ -118,6 +123,13 @@ export interface EnqueueOptions {
   priority?: number;
   /** Queue name; default from the task, else 'default'. */
   queue?: string;
+  /**
+   * Deadline to start, relative to now (database clock): a job that has not started within
+   * `ttlMs` is never run and ends `cancelled` with reason `expired`. Exclusive with `expiresAt`.
+   */
+  ttlMs?: number;
+  /** Absolute deadline to start (see `ttlMs`). Exclusive with `ttlMs`. */
+  expiresAt?: Date;
   /**
    * PostgreSQL only: a transaction of the caller's (a postgres.js `sql` inside `sql.begin`).
    * The job exists only if that transaction commits.

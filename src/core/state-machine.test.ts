@@ -25,6 +25,7 @@ const REASONS = Object.keys({
   'rescue-retry': true,
   'rescue-discard': true,
   retry: true,
+  expire: true,
 } satisfies Record<TransitionReason, true>) as TransitionReason[];
 
 // The edges as docs/state-machine.md lists them, written out independently of the TABLE in the
@@ -32,11 +33,14 @@ const REASONS = Object.keys({
 const DOCUMENTED: ReadonlyArray<readonly [JobState, JobState, TransitionReason]> = [
   ['scheduled', 'running', 'claim'],
   ['scheduled', 'cancelled', 'cancel'],
+  ['scheduled', 'cancelled', 'expire'],
   ['scheduled', 'available', 'retry'],
   ['available', 'running', 'claim'],
   ['available', 'cancelled', 'cancel'],
+  ['available', 'cancelled', 'expire'],
   ['retryable', 'running', 'claim'],
   ['retryable', 'cancelled', 'cancel'],
+  ['retryable', 'cancelled', 'expire'],
   ['retryable', 'available', 'retry'],
   ['running', 'completed', 'complete'],
   ['running', 'retryable', 'fail-retry'],

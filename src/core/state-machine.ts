@@ -17,13 +17,14 @@ export type TransitionReason =
   | 'release'
   | 'rescue-retry'
   | 'rescue-discard'
-  | 'retry';
+  | 'retry'
+  | 'expire';
 
 /** from -> to -> reasons. A missing entry is a forbidden transition. */
 const TABLE: Readonly<Record<JobState, Partial<Record<JobState, readonly TransitionReason[]>>>> = {
-  scheduled: { running: ['claim'], cancelled: ['cancel'], available: ['retry'] },
-  available: { running: ['claim'], cancelled: ['cancel'] },
-  retryable: { running: ['claim'], cancelled: ['cancel'], available: ['retry'] },
+  scheduled: { running: ['claim'], cancelled: ['cancel', 'expire'], available: ['retry'] },
+  available: { running: ['claim'], cancelled: ['cancel', 'expire'] },
+  retryable: { running: ['claim'], cancelled: ['cancel', 'expire'], available: ['retry'] },
   running: {
     completed: ['complete'],
     retryable: ['fail-retry', 'rescue-retry'],

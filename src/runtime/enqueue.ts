@@ -9,7 +9,7 @@ import { InvalidPayloadError, OffloadError, type PayloadIssue } from '../errors.
 import type { JobInsert } from '../storage/driver.ts';
 import type { EnqueueOptions, TaskDefinition } from '../types.ts';
 
-export const ENQUEUE_KEYS = ['idempotencyKey', 'runAt', 'delayMs', 'priority', 'queue', 'tx'] as const;
+export const ENQUEUE_KEYS = ['idempotencyKey', 'runAt', 'delayMs', 'priority', 'queue', 'ttlMs', 'expiresAt', 'tx'] as const;
 
 export interface CheckedEnqueueOptions {
   idempotencyKey: string | null;
@@ -17,13 +17,17 @@ export interface CheckedEnqueueOptions {
   delayMs: number;
   priority: number | null;
   queue: string | null;
+  expiresAt: Date | null;
+  ttlMs: number | null;
   tx: unknown;
 }
+
+const validDate = (v: unknown): v is Date => v instanceof Date && Number.isFinite(v.getTime());
 
 export function checkEnqueueOptions(options: EnqueueOptions | undefined, where: string): CheckedEnqueueOptions {
   const o = checkKeys(options, ENQUEUE_KEYS, where);
   const runAt = o['runAt'];
-  if (runAt !== undefined && !(runAt instanceof Date && Number.isFinite(runAt.getTime()))) {
+  if (runAt !== undefined && !validDate(runAt)) {
     throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `${where}: runAt must be a valid Date, got ${describe(runAt)}`);
   }
   if (runAt !== undefined && o['delayMs'] !== undefined) {
@@ -33,10 +37,29 @@ export function checkEnqueueOptions(options: EnqueueOptions | undefined, where: 
   if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 512)) {
     throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `${where}: idempotencyKey must be a string of 1 to 512 characters, got ${describe(key)}`);
   }
+  const delayMs = intOption(o['delayMs'], `${where}: delayMs`, 0, 10 * 365 * 86_400_000, 0);
+  const expiresAt = o['expiresAt'];
+  if (expiresAt !== undefined && !validDate(expiresAt)) {
+    throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `${where}: expiresAt must be a valid Date, got ${describe(expiresAt)}`);
+  }
+  if (expiresAt !== undefined && o['ttlMs'] !== undefined) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `${where}: give ttlMs or expiresAt, not both`);
+  const ttlMs = o['ttlMs'] === undefined ? null : intOption(o['ttlMs'], `${where}: ttlMs`, 1, 10 * 365 * 86_400_000, 0);
+  // A deadline the job cannot meet is a mistake to report now, not a job to store and expire.
+  const now = Date.now();
+  const startsAt = runAt !== undefined ? runAt.getTime() : now + delayMs;
+  const deadline = expiresAt !== undefined ? expiresAt.getTime() : ttlMs !== null ? now + ttlMs : null;
+  if (deadline !== null && deadline <= startsAt) {
+    throw new OffloadError(
+      'OFFLOAD_INVALID_OPTIONS',
+      `${where}: the deadline to start (${expiresAt !== undefined ? 'expiresAt' : 'ttlMs'}) is not after the time the job may first run${runAt !== undefined || delayMs > 0 ? ' (runAt/delayMs)' : ' (now)'}`,
+    );
+  }
   return {
     idempotencyKey: key ?? null,
     runAt: runAt ?? null,
-    delayMs: intOption(o['delayMs'], `${where}: delayMs`, 0, 10 * 365 * 86_400_000, 0),
+    delayMs,
+    expiresAt: expiresAt ?? null,
+    ttlMs,
     priority: o['priority'] === undefined ? null : intOption(o['priority'], `${where}: priority`, -32768, 32767, 0),
     queue: o['queue'] === undefined ? null : stringOption(o['queue'], `${where}: queue`, 'default', NAME_PATTERN),
     tx: o['tx'],
@@ -55,7 +78,13 @@ export async function validatePayload(task: TaskDefinition<any, any, any>, paylo
   throw new InvalidPayloadError(task.name, issues);
 }
 
-export function buildInsert(task: TaskDefinition<any, any, any>, value: unknown, o: CheckedEnqueueOptions, maxPayloadBytes: number): JobInsert {
+export function buildInsert(
+  task: TaskDefinition<any, any, any>,
+  value: unknown,
+  o: CheckedEnqueueOptions,
+  maxPayloadBytes: number,
+  traceContext: Record<string, string> | null = null,
+): JobInsert {
   const payload = encodeJson(value, `payload of task '${task.name}'`, maxPayloadBytes, 'OFFLOAD_PAYLOAD_TOO_LARGE');
   return {
     task: task.name,
@@ -69,5 +98,8 @@ export function buildInsert(task: TaskDefinition<any, any, any>, value: unknown,
     idempotencyKey: o.idempotencyKey,
     // Key order must not make two equal payloads "different": hash the canonical form.
     fingerprint: o.idempotencyKey === null ? null : createHash('sha256').update(canonicalJson(JSON.parse(payload))).digest('base64url'),
+    expiresAt: o.expiresAt,
+    ttlMs: o.ttlMs,
+    traceContext: traceContext === null ? null : JSON.stringify(traceContext),
   };
 }

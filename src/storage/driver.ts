@@ -28,6 +28,17 @@ export interface JobInsert {
   idempotencyKey: string | null;
   /** Hash of the canonical payload, set together with idempotencyKey. */
   fingerprint: string | null;
+  /** Deadline to start, absolute; exclusive with ttlMs. */
+  expiresAt: Date | null;
+  /** Deadline to start, relative to the database's now. */
+  ttlMs: number | null;
+  /** JSON text of the W3C trace context carrier, or null. */
+  traceContext: string | null;
+}
+
+export interface QueueInfo {
+  name: string;
+  pausedAt: Date | null;
 }
 
 export type InsertOutcome =
@@ -92,7 +103,8 @@ export interface Driver {
   jobInsertMany(params: { jobs: JobInsert[]; atomic: boolean; tx?: unknown }): Promise<InsertOutcome[]>;
   /**
    * Leases up to `limit` due jobs of `queues` whose task is among `tasks` (a worker never takes a
-   * job it has no code for), best priority first, each with a fresh lease token.
+   * job it has no code for), best priority first, each with a fresh lease token. Never a job of a
+   * paused queue, nor one whose start deadline (`expires_at`) has passed.
    */
   jobClaim(params: ClaimParams): Promise<ClaimedJob[]>;
   /** Extends the leases still held; returns exactly those (a missing one was lost). */
@@ -128,10 +140,26 @@ export interface Driver {
    * `cancelled` when a cancel was requested. An error is appended to the job's history.
    */
   jobRescueExpired(params: { limit: number }): Promise<{ retried: string[]; discarded: string[]; cancelled: string[] }>;
+  /**
+   * Waiting jobs (state in `from`) whose start deadline has passed: set `cancelled` with reason
+   * `expired`. Returns them after the change.
+   */
+  jobExpire(params: { from: readonly JobState[]; limit: number }): Promise<Job[]>;
+  /** Jobs of `queue` in one of `states`, counted up to `cap` (the count stops there: cheap on a deep queue). */
+  jobCountUpTo(params: { queue: string; states: readonly JobState[]; cap: number }): Promise<number>;
+  /** Per queue, how many jobs reached a final state within the last `windowMs` (database clock). */
+  jobFinishedRecently(params: { windowMs: number }): Promise<Array<{ queue: string; count: number }>>;
   /** Deletes final jobs older than their retention. Returns how many. */
   jobPrune(params: { completedMs: number; cancelledMs: number; discardedMs: number; limit: number }): Promise<number>;
   /** Counts by state and queue. */
   jobCounts(): Promise<Array<{ queue: string; state: JobState; count: number }>>;
+
+  /** Pauses a queue for every process: claims skip it until it is resumed. Idempotent. */
+  queuePause(params: { name: string }): Promise<QueueInfo>;
+  /** Resumes a paused queue. Idempotent. */
+  queueResume(params: { name: string }): Promise<QueueInfo>;
+  /** Queues that were ever paused or resumed (queues are otherwise implicit in their jobs). */
+  queueList(): Promise<QueueInfo[]>;
 
   /**
    * Subscribes to "jobs were inserted" hints from any process. Hints may be lost or coalesced:

@@ -28,6 +28,9 @@ export function insert(over: Partial<JobInsert> = {}): JobInsert {
     delayMs: 0,
     idempotencyKey: null,
     fingerprint: null,
+    expiresAt: null,
+    ttlMs: null,
+    traceContext: null,
     ...over,
   };
 }
@@ -80,6 +83,14 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       assert.equal(job.maxAttempts, 3);
       assert.deepEqual(job.errors, []);
       assert.ok(job.createdAt instanceof Date && job.runAt instanceof Date);
+      assert.deepEqual([job.expiresAt, job.traceContext], [null, null]);
+      const [traced] = await d.jobInsertMany({
+        jobs: [insert({ task, traceContext: '{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}', ttlMs: 60_000 })],
+        atomic: true,
+      });
+      assert.deepEqual(traced?.job.traceContext, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+      const ttl = traced.job.expiresAt!.getTime() - traced.job.createdAt.getTime();
+      assert.ok(ttl >= 59_000 && ttl <= 61_000, `expires_at is now + ttlMs by the database clock (${ttl})`);
       assert.equal(await d.jobGet({ id: '999999999' }), null);
       assert.equal(await d.jobGet({ id: 'not-an-id' }), null);
     });
@@ -351,6 +362,73 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       assert.ok(retried.status === 'rejected' || retried.value === null, 'a retry of a malformed id changes nothing');
       const jobs = await d.jobList({ states: null, task, queue: null, beforeId: null, limit: 100 });
       assert.deepEqual(jobs.map((j) => j.state).toSorted(), ['available', 'available', 'completed']);
+    });
+
+    it('never claims a job past its start deadline; expiring ends it cancelled with reason expired', async () => {
+      const task = fresh();
+      const [late, zero, fine, future] = await d.jobInsertMany({
+        jobs: [
+          insert({ task, expiresAt: new Date(Date.now() - 1000) }),
+          insert({ task, ttlMs: 0 }),
+          insert({ task, ttlMs: 60_000 }),
+          insert({ task, expiresAt: new Date(Date.now() + 60_000) }),
+        ],
+        atomic: true,
+      });
+      const claimed = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 10 });
+      assert.deepEqual(claimed.map((c) => c.job.id).toSorted(), [fine!.job.id, future!.job.id].toSorted());
+      const expired = await d.jobExpire({ from: sourcesOf('cancelled', 'expire'), limit: 100 });
+      const mine = expired.filter((j) => j.task === task);
+      assert.deepEqual(mine.map((j) => j.id).toSorted(), [late!.job.id, zero!.job.id].toSorted());
+      for (const j of mine) {
+        assert.deepEqual([j.state, j.cancelReason, j.attempt], ['cancelled', 'expired', 0]);
+        assert.ok(j.finishedAt !== null);
+      }
+      assert.deepEqual(await d.jobExpire({ from: sourcesOf('cancelled', 'expire'), limit: 100 }), [], 'expired once only');
+      // A running job is past the deadline to start: it is not expired.
+      const running = await d.jobGet({ id: fine!.job.id });
+      assert.equal(running?.state, 'running');
+      // Redrive of an expired job clears its deadline, or it would expire again at once.
+      const redriven = await d.jobRetry({ id: late!.job.id, from: sourcesOf('available', 'retry') });
+      assert.deepEqual([redriven?.state, redriven?.expiresAt], ['available', null]);
+      assert.equal((await d.jobClaim({ ...claimArgs, tasks: [task], limit: 10 }))[0]?.job.id, late!.job.id);
+    });
+
+    it('a paused queue is not claimed, by any connection, until it is resumed', async () => {
+      const task = fresh();
+      const other = store.open();
+      await d.jobInsertMany({ jobs: [insert({ task, queue: 'pausable' }), insert({ task, queue: 'running-on' })], atomic: true });
+      const paused = await d.queuePause({ name: 'pausable' });
+      assert.equal(paused.name, 'pausable');
+      assert.ok(paused.pausedAt instanceof Date);
+      assert.ok((await d.queuePause({ name: 'pausable' })).pausedAt instanceof Date, 'pausing twice is fine');
+      const got = await other.jobClaim({ ...claimArgs, queues: ['pausable', 'running-on'], tasks: [task], limit: 10 });
+      assert.deepEqual(got.map((c) => c.job.queue), ['running-on']);
+      const listed = (await other.queueList()).find((q) => q.name === 'pausable');
+      assert.ok(listed?.pausedAt instanceof Date);
+      assert.equal((await d.queueResume({ name: 'pausable' })).pausedAt, null);
+      assert.equal((await d.queueResume({ name: 'never-paused' })).pausedAt, null, 'resuming an unknown queue is fine');
+      const resumed = await other.jobClaim({ ...claimArgs, queues: ['pausable'], tasks: [task], limit: 10 });
+      assert.deepEqual(resumed.map((c) => c.job.queue), ['pausable']);
+    });
+
+    it('counts waiting jobs of a queue up to a cap, and finished jobs per queue within a window', async () => {
+      const task = fresh();
+      await d.jobInsertMany({
+        jobs: [...Array.from({ length: 5 }, () => insert({ task, queue: 'depth-q' })), insert({ task, queue: 'depth-q', delayMs: 60_000 })],
+        atomic: true,
+      });
+      assert.equal(await d.jobCountUpTo({ queue: 'depth-q', states: WAITING_STATES, cap: 100 }), 6);
+      assert.equal(await d.jobCountUpTo({ queue: 'depth-q', states: WAITING_STATES, cap: 3 }), 3);
+      assert.equal(await d.jobCountUpTo({ queue: 'depth-q', states: ['scheduled'], cap: 100 }), 1);
+      assert.equal(await d.jobCountUpTo({ queue: 'no-such-queue', states: WAITING_STATES, cap: 100 }), 0);
+      const claimed = await d.jobClaim({ ...claimArgs, queues: ['depth-q'], tasks: [task], limit: 2 });
+      assert.equal(await d.jobCountUpTo({ queue: 'depth-q', states: WAITING_STATES, cap: 100 }), 4);
+      await d.jobCompleteMany({ completions: claimed.map((c) => completion(c.job.id, c.token)) });
+      const recent = (await d.jobFinishedRecently({ windowMs: 60_000 })).find((r) => r.queue === 'depth-q');
+      assert.equal(recent?.count, 2);
+      for (const c of claimed) await d.testAgeJob({ id: c.job.id, ms: 120_000 });
+      assert.equal((await d.jobFinishedRecently({ windowMs: 60_000 })).find((r) => r.queue === 'depth-q'), undefined);
     });
 
     it('counts jobs by queue and state', async () => {

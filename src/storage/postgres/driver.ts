@@ -8,7 +8,7 @@
 import type { Sql, TransactionSql } from 'postgres';
 import { OffloadError } from '../../errors.ts';
 import type { Job, JobState } from '../../types.ts';
-import type { ClaimedJob, ClaimParams, Driver, DriverCapabilities, HeldLease, InsertOutcome, JobCompletion, JobInsert } from '../driver.ts';
+import type { ClaimedJob, ClaimParams, Driver, DriverCapabilities, HeldLease, InsertOutcome, JobCompletion, JobInsert, QueueInfo } from '../driver.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { pgQueries } from './queries.ts';
 import { toJob, type PgRow } from './rows.ts';
@@ -108,7 +108,21 @@ export class PostgresDriver implements Driver {
     const col = <K extends keyof JobInsert>(k: K) => jobs.map((j) => j[k]);
     const rows = await this.#run<PgRow>(
       this.#q.insert,
-      [col('task'), col('queue'), col('payload'), col('priority'), col('maxAttempts'), col('timeoutMs'), col('runAt'), col('delayMs'), col('idempotencyKey'), col('fingerprint')],
+      [
+        col('task'),
+        col('queue'),
+        col('payload'),
+        col('priority'),
+        col('maxAttempts'),
+        col('timeoutMs'),
+        jobs.map((j) => j.runAt?.toISOString() ?? null),
+        col('delayMs'),
+        col('idempotencyKey'),
+        col('fingerprint'),
+        jobs.map((j) => j.expiresAt?.toISOString() ?? null),
+        col('ttlMs'),
+        col('traceContext'),
+      ],
       q,
     );
     // Rows come back for inserted jobs only. Unkeyed inputs always insert, in input order (see
@@ -250,6 +264,33 @@ export class PostgresDriver implements Driver {
 
   async jobCounts(): Promise<Array<{ queue: string; state: JobState; count: number }>> {
     return this.#run(this.#q.counts, []);
+  }
+
+  async jobExpire(p: { from: readonly JobState[]; limit: number }): Promise<Job[]> {
+    return (await this.#run<PgRow>(this.#q.expire, [p.from, p.limit])).map(toJob);
+  }
+
+  async jobCountUpTo(p: { queue: string; states: readonly JobState[]; cap: number }): Promise<number> {
+    const [r] = await this.#run<{ n: number }>(this.#q.countUpTo, [p.queue, p.states, p.cap]);
+    return r?.n ?? 0;
+  }
+
+  async jobFinishedRecently(p: { windowMs: number }): Promise<Array<{ queue: string; count: number }>> {
+    return this.#run(this.#q.finishedRecently, [p.windowMs]);
+  }
+
+  async queuePause(p: { name: string }): Promise<QueueInfo> {
+    const [r] = await this.#run<{ name: string; paused_at: Date | null }>(this.#q.queuePause, [p.name]);
+    return { name: r!.name, pausedAt: r!.paused_at };
+  }
+
+  async queueResume(p: { name: string }): Promise<QueueInfo> {
+    const [r] = await this.#run<{ name: string; paused_at: Date | null }>(this.#q.queueResume, [p.name]);
+    return { name: r!.name, pausedAt: r!.paused_at };
+  }
+
+  async queueList(): Promise<QueueInfo[]> {
+    return (await this.#run<{ name: string; paused_at: Date | null }>(this.#q.queueList, [])).map((r) => ({ name: r.name, pausedAt: r.paused_at }));
   }
 
   async onJobsAvailable(listener: (queue: string) => void): Promise<() => Promise<void>> {

@@ -44,4 +44,15 @@ CREATE INDEX jobs_finished ON :schema.jobs (state, finished_at) WHERE finished_a
 ALTER TABLE :schema.jobs SET (fillfactor = 80);
 `,
   },
+  {
+    version: 2,
+    name: 'deadlines, trace context, queues',
+    sql: `
+ALTER TABLE :schema.jobs ADD COLUMN expires_at timestamptz, ADD COLUMN trace_context jsonb;
+-- The expirer's scan: only waiting jobs that have a deadline.
+CREATE INDEX jobs_expiry ON :schema.jobs (expires_at) WHERE expires_at IS NOT NULL AND state IN ('scheduled','available','retryable');
+-- Queues exist implicitly through their jobs; a row here only records a pause.
+CREATE TABLE :schema.queues (name text PRIMARY KEY, paused_at timestamptz);
+`,
+  },
 ];

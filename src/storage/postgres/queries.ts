@@ -8,17 +8,22 @@ const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 export function pgQueries(schema: string, wakeChannel: string, cancelChannel: string) {
   const t = `${schema}.jobs`;
+  const queues = `${schema}.queues`;
   return {
+    // Times travel as ISO text (text[]::timestamptz[]): postgres.js types an array by its first
+    // element and sends an array of Dates as a scalar timestamptz, which the cast then refuses.
     // Group commit: many enqueues in one statement. ORDER BY ord feeds rows to the identity
     // sequence in input order, so ids ascend in input order (the driver relies on it to match
     // returned rows to inputs). pg_notify inside RETURNING is deduplicated per (channel, payload)
     // by PostgreSQL within a transaction: one wake-up per queue, delivered at commit.
-    insert: `INSERT INTO ${t} (task, queue, state, payload, priority, max_attempts, timeout_ms, run_at, idempotency_key, fingerprint)
+    insert: `INSERT INTO ${t} (task, queue, state, payload, priority, max_attempts, timeout_ms, run_at, idempotency_key, fingerprint, expires_at, trace_context)
       SELECT u.task, u.queue, CASE WHEN u.at > now() THEN 'scheduled' ELSE 'available' END, u.payload::jsonb, u.priority,
-             u.max_attempts, u.timeout_ms, u.at, u.idem, u.fp
+             u.max_attempts, u.timeout_ms, u.at, u.idem, u.fp,
+             COALESCE(u.expires_at, now() + u.ttl_ms * interval '1 millisecond'), u.trace::jsonb
       FROM (SELECT *, COALESCE(run_at, now() + delay_ms * interval '1 millisecond') AS at
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::timestamptz[], $8::bigint[], $9::text[], $10::text[])
-              WITH ORDINALITY AS x(task, queue, payload, priority, max_attempts, timeout_ms, run_at, delay_ms, idem, fp, ord)) u
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::text[]::timestamptz[], $8::bigint[], $9::text[], $10::text[],
+                        $11::text[]::timestamptz[], $12::bigint[], $13::text[])
+              WITH ORDINALITY AS x(task, queue, payload, priority, max_attempts, timeout_ms, run_at, delay_ms, idem, fp, expires_at, ttl_ms, trace, ord)) u
       ORDER BY u.ord
       ON CONFLICT (task, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING *, pg_notify(${lit(wakeChannel)}, queue) AS _notified`,
@@ -29,10 +34,15 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
     // cannot walk jobs_claim in (priority, run_at, id) order and sorted every due row instead:
     // 4.4 ms at 20k due rows against 0.07 ms this way. Rows locked by a queue's scan but cut by
     // the outer LIMIT are unlocked when the statement's transaction ends, at once.
+    // Paused queues are dropped from the list before their scan; a job past its start deadline is
+    // passed over here and ended by the expirer (jobExpire), so it never runs even between rounds.
     claim: `WITH picked AS (
-        SELECT p.id FROM unnest($1::text[]) AS q(name), LATERAL (
+        SELECT p.id FROM (SELECT u.name FROM unnest($1::text[]) AS u(name)
+            WHERE NOT EXISTS (SELECT 1 FROM ${queues} pq WHERE pq.name = u.name AND pq.paused_at IS NOT NULL)) AS q,
+          LATERAL (
           SELECT id, priority, run_at FROM ${t}
           WHERE state IN ('scheduled','available','retryable') AND queue = q.name AND run_at <= now() AND task = ANY($5::text[])
+            AND (expires_at IS NULL OR expires_at > now())
           ORDER BY priority, run_at, id
           LIMIT $2
           FOR UPDATE SKIP LOCKED) AS p
@@ -69,8 +79,9 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
       WHERE id = $1 AND state = ANY($3::text[]) RETURNING *`,
     cancelRunning: `UPDATE ${t} SET cancel_requested_at = COALESCE(cancel_requested_at, now()), cancel_reason = COALESCE(cancel_reason, $2)
       WHERE id = $1 AND state = 'running' RETURNING *, pg_notify(${lit(cancelChannel)}, id::text) AS _notified`,
+    // The deadline goes too: a redriven job is wanted now, and its old deadline would expire it again.
     retry: `UPDATE ${t} SET state = 'available', run_at = now(), attempt = 0, finished_at = NULL, cancel_requested_at = NULL,
-        cancel_reason = NULL, lease_token = NULL, lease_expires_at = NULL
+        cancel_reason = NULL, lease_token = NULL, lease_expires_at = NULL, expires_at = NULL
       WHERE id = $1 AND state = ANY($2::text[]) RETURNING *, pg_notify(${lit(wakeChannel)}, queue) AS _notified`,
     delete: `DELETE FROM ${t} WHERE id = $1 AND state = ANY($2::text[])`,
     // SKIP LOCKED again: two rescuers (one per worker process) split the expired rows instead of
@@ -90,6 +101,22 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
           OR (state = 'discarded' AND finished_at < now() - $3 * interval '1 millisecond')
         LIMIT $4 FOR UPDATE SKIP LOCKED)`,
     counts: `SELECT queue, state, count(*)::int AS count FROM ${t} GROUP BY queue, state`,
+    // SKIP LOCKED: a job a claimer holds right now is being started (or passed over) by it.
+    expire: `UPDATE ${t} SET state = 'cancelled', cancel_reason = 'expired', finished_at = now()
+      WHERE id IN (SELECT id FROM ${t} WHERE expires_at IS NOT NULL AND expires_at <= now() AND state = ANY($1::text[])
+        LIMIT $2 FOR UPDATE SKIP LOCKED)
+      RETURNING *`,
+    // LIMIT inside: the count stops at the cap instead of walking a deep queue's whole index range
+    // (admission control runs it often, on queues that are by definition deep).
+    countUpTo: `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${t} WHERE queue = $1 AND state = ANY($2::text[]) LIMIT $3) AS c`,
+    finishedRecently: `SELECT queue, count(*)::int AS count FROM ${t}
+      WHERE state IN ('completed','cancelled','discarded') AND finished_at > now() - $1 * interval '1 millisecond' GROUP BY queue`,
+    queuePause: `INSERT INTO ${queues} (name, paused_at) VALUES ($1, now())
+      ON CONFLICT (name) DO UPDATE SET paused_at = COALESCE(${queues}.paused_at, excluded.paused_at) RETURNING name, paused_at`,
+    // A resume is a wake-up: jobs may have piled up while the queue was paused.
+    queueResume: `INSERT INTO ${queues} (name, paused_at) VALUES ($1, NULL)
+      ON CONFLICT (name) DO UPDATE SET paused_at = NULL RETURNING name, paused_at, pg_notify(${lit(wakeChannel)}, name) AS _notified`,
+    queueList: `SELECT name, paused_at FROM ${queues} ORDER BY name`,
     testLease: `UPDATE ${t} SET lease_expires_at = now() + $2 * interval '1 millisecond' WHERE id = $1 AND state = 'running'`,
     testAge: `UPDATE ${t} SET created_at = created_at - $2 * interval '1 millisecond', run_at = run_at - $2 * interval '1 millisecond',
         finished_at = finished_at - $2 * interval '1 millisecond', attempted_at = attempted_at - $2 * interval '1 millisecond' WHERE id = $1`,

@@ -25,6 +25,8 @@ export interface PgRow {
   errors: Array<Omit<AttemptError, 'at'> & { at: string }>;
   cancel_requested_at: Date | null;
   cancel_reason: string | null;
+  expires_at: Date | null;
+  trace_context: Record<string, string> | null;
 }
 
 export function toJob(r: PgRow): Job {
@@ -50,5 +52,7 @@ export function toJob(r: PgRow): Job {
     errors: r.errors.map((e) => ({ ...e, at: new Date(e.at) })),
     cancelRequestedAt: r.cancel_requested_at,
     cancelReason: r.cancel_reason,
+    expiresAt: r.expires_at,
+    traceContext: r.trace_context,
   };
 }

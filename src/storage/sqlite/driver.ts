@@ -115,6 +115,12 @@ export class SqliteDriver implements Driver {
   jobRescueExpired: Driver['jobRescueExpired'] = (p) => this.#call('jobRescueExpired', p);
   jobPrune: Driver['jobPrune'] = (p) => this.#call('jobPrune', p);
   jobCounts: Driver['jobCounts'] = () => this.#call('jobCounts', null);
+  jobExpire: Driver['jobExpire'] = (p) => this.#call('jobExpire', p);
+  jobCountUpTo: Driver['jobCountUpTo'] = (p) => this.#call('jobCountUpTo', p);
+  jobFinishedRecently: Driver['jobFinishedRecently'] = (p) => this.#call('jobFinishedRecently', p);
+  queuePause: Driver['queuePause'] = (p) => this.#call('queuePause', p);
+  queueResume: Driver['queueResume'] = (p) => this.#call('queueResume', p);
+  queueList: Driver['queueList'] = () => this.#call('queueList', null);
   testSetLeaseExpiry: Driver['testSetLeaseExpiry'] = (p) => this.#call('testSetLeaseExpiry', p);
   testAgeJob: Driver['testAgeJob'] = (p) => this.#call('testAgeJob', p);
 }

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { OffloadError } from '../../errors.ts';
 import type { AttemptError, Job, JobState } from '../../types.ts';
-import type { ClaimedJob, ClaimParams, HeldLease, InsertOutcome, JobCompletion, JobInsert } from '../driver.ts';
+import type { ClaimedJob, ClaimParams, HeldLease, InsertOutcome, JobCompletion, JobInsert, QueueInfo } from '../driver.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 
 export interface SqliteEngineOptions {
@@ -45,6 +45,8 @@ interface Row {
   errors: string;
   cancel_requested_at: number | null;
   cancel_reason: string | null;
+  expires_at: number | null;
+  trace_context: string | null;
 }
 
 const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
@@ -73,10 +75,17 @@ function toJob(r: Row): Job {
     errors,
     cancelRequestedAt: date(r.cancel_requested_at),
     cancelReason: r.cancel_reason,
+    expiresAt: date(r.expires_at),
+    traceContext: r.trace_context === null ? null : (JSON.parse(r.trace_context) as Record<string, string>),
   };
 }
 
 const FINAL = "('completed','cancelled','discarded')";
+/** What a claim may take: due, of a queue that is not paused, not past its start deadline. */
+const CLAIMABLE = (queueMarks: string, taskMarks: string, now: string) => `state IN ('scheduled','available','retryable')
+  AND queue IN (${queueMarks}) AND run_at <= ${now} AND task IN (${taskMarks})
+  AND (expires_at IS NULL OR expires_at > ${now})
+  AND queue NOT IN (SELECT name FROM offload_queues WHERE paused_at IS NOT NULL)`;
 
 export class SqliteEngine {
   readonly #db: Db;
@@ -144,8 +153,8 @@ export class SqliteEngine {
 
   jobInsertMany(p: { jobs: JobInsert[]; atomic: boolean }): InsertOutcome[] {
     const insert = this.#stmt(`INSERT INTO offload_jobs
-      (task, queue, state, payload, priority, max_attempts, timeout_ms, run_at, created_at, idempotency_key, fingerprint)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      (task, queue, state, payload, priority, max_attempts, timeout_ms, run_at, created_at, idempotency_key, fingerprint, expires_at, trace_context)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (task, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING *`);
     const existing = this.#stmt('SELECT * FROM offload_jobs WHERE task = ? AND idempotency_key = ?');
@@ -155,7 +164,10 @@ export class SqliteEngine {
       for (const j of p.jobs) {
         const runAt = j.runAt === null ? now + j.delayMs : j.runAt.getTime();
         const state: JobState = runAt > now ? 'scheduled' : 'available';
-        const row = insert.get(j.task, j.queue, state, j.payload, j.priority, j.maxAttempts, j.timeoutMs, runAt, now, j.idempotencyKey, j.fingerprint) as Row | undefined;
+        const expiresAt = j.expiresAt !== null ? j.expiresAt.getTime() : j.ttlMs !== null ? now + j.ttlMs : null;
+        const row = insert.get(j.task, j.queue, state, j.payload, j.priority, j.maxAttempts, j.timeoutMs, runAt, now, j.idempotencyKey, j.fingerprint, expiresAt, j.traceContext) as
+          | Row
+          | undefined;
         if (row !== undefined) {
           out.push({ kind: 'created', job: toJob(row) });
           continue;
@@ -178,17 +190,15 @@ export class SqliteEngine {
     const marks = p.queues.map(() => '?').join(',');
     const taskMarks = p.tasks.map(() => '?').join(',');
     // A read first: an idle poll must not take the write lock that other processes' enqueues need.
-    const probe = this.#stmt(`SELECT 1 FROM offload_jobs
-      WHERE state IN ('scheduled','available','retryable') AND queue IN (${marks}) AND run_at <= ? AND task IN (${taskMarks}) LIMIT 1`);
-    if (probe.get(...p.queues, Date.now(), ...p.tasks) === undefined) return [];
+    const probe = this.#stmt(`SELECT 1 FROM offload_jobs WHERE ${CLAIMABLE(marks, taskMarks, '@now')} LIMIT 1`);
+    if (probe.get({ now: Date.now() }, ...p.queues, ...p.tasks) === undefined) return [];
     // Tokens: a random prefix fresh for this claim plus the id, so every lease has its own token
     // and a token from an earlier claim of the same job never matches again.
     const claim = this.#stmt(`UPDATE offload_jobs
       SET state = 'running', attempt = attempt + 1, attempted_at = @now, lease_token = @prefix || id,
           lease_expires_at = @now + @leaseMs, worker_id = @workerId
       WHERE id IN (
-        SELECT id FROM offload_jobs
-        WHERE state IN ('scheduled','available','retryable') AND queue IN (${marks}) AND run_at <= @now AND task IN (${taskMarks})
+        SELECT id FROM offload_jobs WHERE ${CLAIMABLE(marks, taskMarks, '@now')}
         ORDER BY priority, run_at, id LIMIT @limit)
       RETURNING *`);
     const rows = this.#write(() => {
@@ -294,8 +304,9 @@ export class SqliteEngine {
   }
 
   jobRetry(p: { id: string; from: readonly JobState[] }): Job | null {
+    // The deadline goes too: a redriven job is wanted now, and its old deadline would expire it again.
     const s = this.#stmt(`UPDATE offload_jobs SET state = 'available', run_at = ?, attempt = 0, finished_at = NULL,
-        cancel_requested_at = NULL, cancel_reason = NULL, lease_token = NULL, lease_expires_at = NULL
+        cancel_requested_at = NULL, cancel_reason = NULL, lease_token = NULL, lease_expires_at = NULL, expires_at = NULL
       WHERE id = ? AND state IN (${p.from.map(() => '?').join(',')}) RETURNING *`);
     const r = this.#write(() => s.get(Date.now(), Number(p.id), ...p.from)) as Row | undefined;
     return r === undefined ? null : toJob(r);
@@ -320,6 +331,46 @@ export class SqliteEngine {
     const rows = this.#write(() => s.all({ now: Date.now(), limit: p.limit })) as Array<{ id: number; state: JobState }>;
     const by = (st: JobState) => rows.filter((r) => r.state === st).map((r) => String(r.id));
     return { retried: by('retryable'), discarded: by('discarded'), cancelled: by('cancelled') };
+  }
+
+  jobExpire(p: { from: readonly JobState[]; limit: number }): Job[] {
+    const s = this.#stmt(`UPDATE offload_jobs SET state = 'cancelled', cancel_reason = 'expired', finished_at = @now
+      WHERE id IN (SELECT id FROM offload_jobs WHERE expires_at IS NOT NULL AND expires_at <= @now
+        AND state IN (${p.from.map(() => '?').join(',')}) LIMIT @limit)
+      RETURNING *`);
+    return (this.#write(() => s.all({ now: Date.now(), limit: p.limit }, ...p.from)) as Row[]).map(toJob);
+  }
+
+  jobCountUpTo(p: { queue: string; states: readonly JobState[]; cap: number }): number {
+    // LIMIT inside: the count stops at the cap instead of walking a deep queue's whole index range.
+    const s = this.#stmt(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM offload_jobs
+      WHERE queue = ? AND state IN (${p.states.map(() => '?').join(',')}) LIMIT ?)`);
+    return (s.get(p.queue, ...p.states, p.cap) as { n: number }).n;
+  }
+
+  jobFinishedRecently(p: { windowMs: number }): Array<{ queue: string; count: number }> {
+    const s = this.#stmt(`SELECT queue, COUNT(*) AS count FROM offload_jobs
+      WHERE state IN ${FINAL} AND finished_at > ? GROUP BY queue`);
+    return s.all(Date.now() - p.windowMs) as Array<{ queue: string; count: number }>;
+  }
+
+  queuePause(p: { name: string }): QueueInfo {
+    const s = this.#stmt(`INSERT INTO offload_queues (name, paused_at) VALUES (?, ?)
+      ON CONFLICT (name) DO UPDATE SET paused_at = COALESCE(paused_at, excluded.paused_at) RETURNING name, paused_at`);
+    const r = this.#write(() => s.get(p.name, Date.now())) as { name: string; paused_at: number | null };
+    return { name: r.name, pausedAt: date(r.paused_at) };
+  }
+
+  queueResume(p: { name: string }): QueueInfo {
+    const s = this.#stmt(`INSERT INTO offload_queues (name, paused_at) VALUES (?, NULL)
+      ON CONFLICT (name) DO UPDATE SET paused_at = NULL RETURNING name, paused_at`);
+    const r = this.#write(() => s.get(p.name)) as { name: string; paused_at: number | null };
+    return { name: r.name, pausedAt: date(r.paused_at) };
+  }
+
+  queueList(): QueueInfo[] {
+    const rows = this.#stmt('SELECT name, paused_at FROM offload_queues ORDER BY name').all() as Array<{ name: string; paused_at: number | null }>;
+    return rows.map((r) => ({ name: r.name, pausedAt: date(r.paused_at) }));
   }
 
   jobPrune(p: { completedMs: number; cancelledMs: number; discardedMs: number; limit: number }): number {

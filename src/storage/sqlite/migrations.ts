@@ -43,4 +43,16 @@ CREATE INDEX offload_jobs_state ON offload_jobs (state, id);
 CREATE INDEX offload_jobs_finished ON offload_jobs (state, finished_at) WHERE finished_at IS NOT NULL;
 `,
   },
+  {
+    version: 2,
+    name: 'deadlines, trace context, queues',
+    sql: `
+ALTER TABLE offload_jobs ADD COLUMN expires_at INTEGER;
+ALTER TABLE offload_jobs ADD COLUMN trace_context TEXT;
+-- The expirer's scan: only waiting jobs that have a deadline.
+CREATE INDEX offload_jobs_expiry ON offload_jobs (expires_at) WHERE expires_at IS NOT NULL AND state IN ('scheduled','available','retryable');
+-- Queues exist implicitly through their jobs; a row here only records a pause.
+CREATE TABLE offload_queues (name TEXT PRIMARY KEY, paused_at INTEGER) WITHOUT ROWID;
+`,
+  },
 ];
