@@ -13,7 +13,8 @@
 //   src/storage/drivertest/**    driver.ts, types, errors, core, its own folder, node:test, node:assert.
 //   src/runtime/**               runtime, core, driver.ts, observability, types, errors, node: builtins.
 //                                Never a concrete driver: the user passes the store in.
-//   src/observability/**         observability, types, errors, node: builtins.
+//   src/observability/**         observability, core, types, errors, node: builtins, prom-client, pino and
+//                                @opentelemetry/api (an optional peer, loaded lazily).
 //   src/index.ts                 the public API: runtime, core, observability, types, errors (drivers
 //                                have their own entry points).
 //   *.test.ts                    their folder's rule, plus any node: builtin: tests are not shipped, and
@@ -70,10 +71,11 @@ const RULES = [
   },
   {
     files: /^src\/observability\//,
-    why: 'observability imports types, errors and observability only',
-    src: ['src/observability/', 'src/types.ts', 'src/errors.ts'],
+    why: 'observability imports types, errors, core (pure helpers) and observability, plus its libraries',
+    src: ['src/observability/', 'src/core/', 'src/types.ts', 'src/errors.ts'],
     builtins: true,
-    packages: [],
+    // @opentelemetry/api is an optional peer: tracing.ts loads it lazily, inside a try.
+    packages: ['prom-client', 'pino', '@opentelemetry/api'],
   },
   {
     files: /^src\/index\.ts$/,
