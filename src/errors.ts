@@ -19,7 +19,10 @@ export type ErrorCode =
   | 'OFFLOAD_SHUTDOWN'
   | 'OFFLOAD_STORE'
   | 'OFFLOAD_CLOSED'
-  | 'OFFLOAD_UNSUPPORTED';
+  | 'OFFLOAD_UNSUPPORTED'
+  | 'OFFLOAD_OVERLOADED'
+  | 'OFFLOAD_THREAD_CRASHED'
+  | 'OFFLOAD_THREAD_OUT_OF_MEMORY';
 
 export interface SerializedError {
   name: string;

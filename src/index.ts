@@ -4,8 +4,12 @@
  * Stores live in their own entry points so that an app pulls in only the database library it uses:
  * `offload/sqlite` and `offload/postgres`.
  */
-export { createOffload, Offload, JobsApi } from './runtime/client.ts';
-export type { OffloadOptions, StartOptions, StopOptions, WaitOptions } from './runtime/client.ts';
+export { createOffload, Offload } from './runtime/client.ts';
+export type { OffloadOptions, OffloadStats, StartOptions, StopOptions } from './runtime/client.ts';
+export { JobsApi } from './runtime/jobs-api.ts';
+export type { WaitOptions } from './runtime/jobs-api.ts';
+export { QueuesApi } from './runtime/queues-api.ts';
+export type { OverloadDetails } from './runtime/admission.ts';
 export { defineTask, DEFAULT_RETRY } from './runtime/task.ts';
 export type { TaskOptions } from './runtime/task.ts';
 export { snooze, cancel } from './core/outcome.ts';
@@ -27,6 +31,8 @@ export type {
   JobPage,
   JobState,
   Logger,
+  LoopStats,
+  QueueStats,
   RetryPolicy,
   StandardSchema,
   TaskDefinition,

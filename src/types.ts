@@ -158,3 +158,31 @@ export interface JobPage {
   /** Pass back as `cursor` for the next page; null on the last page. */
   nextCursor: string | null;
 }
+
+/** Event-loop health of this process, over the last measuring window (about a second). */
+export interface LoopStats {
+  /** Delay of the loop's timers behind schedule, in milliseconds. */
+  delayP50Ms: number;
+  delayP99Ms: number;
+  delayMaxMs: number;
+  /** Share of the window the loop was busy (0..1). */
+  utilization: number;
+  /** Over the threshold: this process does not claim jobs (and an HTTP front sheds requests). */
+  overloaded: boolean;
+}
+
+/** A queue as operators see it. */
+export interface QueueStats {
+  name: string;
+  paused: boolean;
+  /** Jobs by state (every state present, 0 when none). */
+  counts: Record<JobState, number>;
+  /** Jobs waiting to run: scheduled, available and retryable. What `maxBacklog` bounds. */
+  waiting: number;
+  /** Jobs that reached a final state per second, over the last 10 s (all processes). */
+  drainPerSec: number;
+  /** waiting / drainPerSec; null when nothing drains while jobs wait. */
+  estimatedWaitMs: number | null;
+  /** The configured bound of `waiting`, or null. */
+  maxBacklog: number | null;
+}

@@ -6,6 +6,12 @@ import { EventEmitter } from 'node:events';
 import type { AttemptError, Job } from '../types.ts';
 
 export interface OffloadEvents {
+  /** A job was stored by this client (replays of an idempotency key are not). */
+  'job:enqueued': { job: Job };
+  /** An enqueue was refused before anything was stored: the queue's backlog is full. */
+  'job:rejected': { task: string; queue: string; reason: 'backlog' };
+  /** A waiting job passed its start deadline and was cancelled with reason `expired`. */
+  'job:expired': { job: Job };
   'job:started': { job: Job };
   'job:completed': { job: Job; result: unknown; durationMs: number };
   'job:failed': { job: Job; error: AttemptError; nextState: 'retryable' | 'discarded'; delayMs: number | null };
@@ -16,6 +22,17 @@ export interface OffloadEvents {
   'job:lease-lost': { job: Job };
   'jobs:rescued': { retried: string[]; discarded: string[]; cancelled: string[] };
   'jobs:pruned': { count: number };
+  /**
+   * The event loop was held for `durationMs` at once while these main-thread tasks ran (or had
+   * just run): a handler is doing CPU work or synchronous I/O on the loop.
+   */
+  'loop:blocked': { durationMs: number; tasks: string[] };
+  /** Event-loop delay p99 went over the threshold: this process stops claiming until it recovers. */
+  'loop:overloaded': { delayP99Ms: number; thresholdMs: number };
+  /** Event-loop delay p99 fell back under the resume threshold: claiming resumes. */
+  'loop:recovered': { delayP99Ms: number; thresholdMs: number };
+  'queue:paused': { queue: string };
+  'queue:resumed': { queue: string };
   /** A background component failed; it keeps running and retries. */
   error: { error: Error; component: string };
 }

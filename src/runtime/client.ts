@@ -4,20 +4,23 @@
  * needs the store.
  */
 import { encodeJson } from '../core/json-value.ts';
-import { checkKeys, describe, intOption, NAME_PATTERN, stringOption } from '../core/options.ts';
-import { FINAL_STATES, sourcesOf, WAITING_STATES } from '../core/state-machine.ts';
-import { IdempotencyConflictError, OffloadError } from '../errors.ts';
+import { checkKeys, intOption, NAME_PATTERN, stringOption } from '../core/options.ts';
+import { IdempotencyConflictError, isOffloadError, OffloadError } from '../errors.ts';
 import { TypedEvents, type OffloadEventName, type OffloadEvents } from '../observability/events.ts';
 import { consoleLogger } from '../observability/logger.ts';
 import type { Driver, InsertOutcome, JobInsert } from '../storage/driver.ts';
-import type { EnqueueOptions, EnqueueResult, Job, JobListFilter, JobPage, JobState, Logger, TaskDefinition } from '../types.ts';
-import { JOB_STATES } from '../types.ts';
+import type { EnqueueOptions, EnqueueResult, Job, Logger, LoopStats, QueueStats, TaskDefinition } from '../types.ts';
+import { Admission } from './admission.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { buildInsert, checkEnqueueOptions, validatePayload } from './enqueue.ts';
 import { GroupCommit } from './group-commit.ts';
+import { JobsApi } from './jobs-api.ts';
+import { DEFAULT_LOOP_HEALTH, LoopHealth, type LoopHealthOptions } from './loop-health.ts';
+import { Expirer } from './maintenance/expirer.ts';
 import type { Retention } from './maintenance/pruner.ts';
 import { Pruner } from './maintenance/pruner.ts';
 import { Rescuer } from './maintenance/rescuer.ts';
+import { QueuesApi } from './queues-api.ts';
 import { Workers } from './worker.ts';
 
 export interface OffloadOptions {
@@ -37,8 +40,26 @@ export interface OffloadOptions {
   /** Default 5000: with leaseMs, bounds the recovery time of a crashed worker's jobs. */
   rescueIntervalMs?: number;
   pruneIntervalMs?: number;
+  /** How often waiting jobs past their start deadline are ended (`expired`). Default 1000. */
+  expireIntervalMs?: number;
   /** How long final jobs are kept. Default completed and cancelled 24 h, discarded 7 days. */
   retention?: Partial<Retention>;
+  /**
+   * Per-queue settings. `maxBacklog`: at most this many jobs wait in the queue (scheduled,
+   * available, retryable); `enqueue` beyond it fails fast with OFFLOAD_OVERLOADED and a
+   * `retryAfterMs`, and nothing is stored.
+   * @example
+   * queues: { emails: { maxBacklog: 10_000 } }
+   */
+  queues?: Record<string, { maxBacklog?: number }>;
+  /** How often a bounded queue's backlog is read from the store by enqueue. Default 250. */
+  admissionRefreshMs?: number;
+  /**
+   * Event-loop health. `maxDelayMs` (default 100): over this delay p99 the process stops claiming
+   * until it falls under `resumeDelayMs` (default half). `blockedMs` (default 200): one stretch
+   * this long raises `loop:blocked` naming the main-thread tasks that ran. `false` turns it off.
+   */
+  loop?: false | { maxDelayMs?: number; resumeDelayMs?: number; blockedMs?: number };
   /** Default 1 MiB. */
   maxPayloadBytes?: number;
   /** Default 1 MiB. */
@@ -61,9 +82,12 @@ export interface StopOptions {
   graceMs?: number;
 }
 
-export interface WaitOptions {
-  timeoutMs?: number;
-  signal?: AbortSignal;
+/** What `offload.stats()` reports. */
+export interface OffloadStats {
+  loop: LoopStats;
+  queues: QueueStats[];
+  /** This process's workers, or null when not started. */
+  workers: { id: string; concurrency: number; running: number; claiming: boolean; pausedBy: 'loop' | null } | null;
 }
 
 type AnyTask = TaskDefinition<any, any, any>;
@@ -88,21 +112,48 @@ export class Offload {
   readonly #events = new TypedEvents();
   readonly #logger: Logger;
   readonly #clock: Clock;
-  readonly #o: Required<Omit<OffloadOptions, 'store' | 'tasks' | 'logger' | 'clock' | 'retention'>> & { retention: Retention };
+  readonly #o: Required<Omit<OffloadOptions, 'store' | 'tasks' | 'logger' | 'clock' | 'retention' | 'queues' | 'loop'>> & { retention: Retention };
   readonly #inserts: GroupCommit<JobInsert, InsertOutcome>;
+  readonly #admission: Admission;
+  readonly #loop: LoopHealth | null;
   #ready: Promise<void> | null = null;
   #workers: Workers | null = null;
   #closed = false;
 
   /** Read, cancel, retry and wait for jobs. */
   readonly jobs: JobsApi;
+  /** Queue depth, drain rate and estimated wait; pause and resume. */
+  readonly queues: QueuesApi;
   /** Maintenance rounds on demand (they also run periodically in started workers). */
-  readonly maintenance: { rescue: () => Promise<{ retried: string[]; discarded: string[]; cancelled: string[] }>; prune: () => Promise<number> };
+  readonly maintenance: {
+    rescue: () => Promise<{ retried: string[]; discarded: string[]; cancelled: string[] }>;
+    prune: () => Promise<number>;
+    expire: () => Promise<Job[]>;
+  };
 
   constructor(options: OffloadOptions) {
     const o = checkKeys(
       options,
-      ['store', 'tasks', 'logger', 'leaseMs', 'heartbeatMs', 'cancelCheckMs', 'pollMs', 'rescueIntervalMs', 'pruneIntervalMs', 'retention', 'maxPayloadBytes', 'maxResultBytes', 'maxProgressBytes', 'clock'],
+      [
+        'store',
+        'tasks',
+        'logger',
+        'leaseMs',
+        'heartbeatMs',
+        'cancelCheckMs',
+        'pollMs',
+        'rescueIntervalMs',
+        'pruneIntervalMs',
+        'expireIntervalMs',
+        'retention',
+        'maxPayloadBytes',
+        'maxResultBytes',
+        'maxProgressBytes',
+        'queues',
+        'admissionRefreshMs',
+        'loop',
+        'clock',
+      ],
       'createOffload()',
     );
     const store = o['store'] as Driver | undefined;
@@ -125,6 +176,8 @@ export class Offload {
       pollMs: intOption(o['pollMs'], 'createOffload(): pollMs', 10, 60_000, store.capabilities.crossProcessNotify ? 1000 : 200),
       rescueIntervalMs: intOption(o['rescueIntervalMs'], 'createOffload(): rescueIntervalMs', 10, 3_600_000, 5000),
       pruneIntervalMs: intOption(o['pruneIntervalMs'], 'createOffload(): pruneIntervalMs', 10, 86_400_000, 60_000),
+      expireIntervalMs: intOption(o['expireIntervalMs'], 'createOffload(): expireIntervalMs', 10, 3_600_000, 1000),
+      admissionRefreshMs: intOption(o['admissionRefreshMs'], 'createOffload(): admissionRefreshMs', 0, 60_000, 250),
       retention: {
         completedMs: intOption(r['completedMs'], 'createOffload(): retention.completedMs', 0, 2 ** 40, 24 * HOUR),
         cancelledMs: intOption(r['cancelledMs'], 'createOffload(): retention.cancelledMs', 0, 2 ** 40, 24 * HOUR),
@@ -135,12 +188,24 @@ export class Offload {
       maxProgressBytes: intOption(o['maxProgressBytes'], 'createOffload(): maxProgressBytes', 16, 16 * 2 ** 20, 64 * 2 ** 10),
     };
     this.#inserts = new GroupCommit((jobs) => this.#driver.jobInsertMany({ jobs, atomic: false }), 1000);
+    this.#admission = new Admission(this.#driver, queueLimits(o['queues']), this.#o.admissionRefreshMs, () => this.#clock.now());
+    this.#loop = loopHealth(o['loop'], this.#events, this.#logger, () => this.#workers?.takeRecentMainThreadTasks() ?? []);
     this.jobs = new JobsApi(this);
+    const queues = () => [...new Set([...[...this.#tasks.values()].map((t) => t.queue), ...Object.keys((o['queues'] as object | undefined) ?? {})])];
+    this.queues = new QueuesApi({
+      ready: () => this.ready(),
+      knownQueues: queues,
+      maxBacklogOf: (q) => this.#admission.limitOf(q),
+      wakeAll: () => this.#workers?.wake(),
+      events: this.#events,
+    });
     const rescuer = new Rescuer(this.#driver, this.#events);
     const pruner = new Pruner(this.#driver, this.#o.retention, this.#events);
+    const expirer = new Expirer(this.#driver, this.#events);
     this.maintenance = {
       rescue: async () => (await this.#ensureReady(), rescuer.runOnce()),
       prune: async () => (await this.#ensureReady(), pruner.runOnce()),
+      expire: async () => (await this.#ensureReady(), expirer.runOnce()),
     };
   }
 
@@ -211,10 +276,18 @@ export class Offload {
     const o = checkEnqueueOptions(options, 'enqueue');
     const insert = buildInsert(def, await validatePayload(def, payload), o, this.#o.maxPayloadBytes);
     await this.#ensureReady();
-    const outcome =
-      o.tx !== undefined
-        ? (await this.#driver.jobInsertMany({ jobs: [insert], atomic: true, tx: o.tx }))[0]!
-        : await this.#inserts.submit(insert);
+    await this.#admit(insert.queue, def.name, 1);
+    let outcome: InsertOutcome;
+    try {
+      outcome =
+        o.tx !== undefined
+          ? (await this.#driver.jobInsertMany({ jobs: [insert], atomic: true, tx: o.tx }))[0]!
+          : await this.#inserts.submit(insert);
+    } catch (err) {
+      this.#admission.release(insert.queue, 1);
+      throw err;
+    }
+    if (outcome.kind !== 'created') this.#admission.release(insert.queue, 1);
     // Inside a caller's transaction the job is invisible until commit: a wake-up now would find nothing.
     if (o.tx === undefined) this.#afterInsert([outcome]);
     return this.#result(outcome, def);
@@ -242,9 +315,16 @@ export class Offload {
       }
     }
     await this.#ensureReady();
+    const queue = inserts[0]!.queue;
+    await this.#admit(queue, def.name, inserts.length);
     const outcomes: InsertOutcome[] = [];
-    for (let i = 0; i < inserts.length; i += 5000) {
-      outcomes.push(...(await this.#driver.jobInsertMany({ jobs: inserts.slice(i, i + 5000), atomic: true, tx: o.tx })));
+    try {
+      for (let i = 0; i < inserts.length; i += 5000) {
+        outcomes.push(...(await this.#driver.jobInsertMany({ jobs: inserts.slice(i, i + 5000), atomic: true, tx: o.tx })));
+      }
+    } catch (err) {
+      this.#admission.release(queue, inserts.length - outcomes.length);
+      throw err;
     }
     if (o.tx === undefined) this.#afterInsert(outcomes);
     return outcomes.map((out) => this.#result(out, def));
@@ -255,7 +335,20 @@ export class Offload {
     this.#afterInsert([{ kind: 'created', job }]);
   }
 
+  /** Admission control; a refusal is also a `job:rejected` event. */
+  async #admit(queue: string, task: string, count: number): Promise<void> {
+    try {
+      await this.#admission.admit(queue, task, count);
+    } catch (err) {
+      if (isOffloadError(err, 'OFFLOAD_OVERLOADED')) this.#events.emit('job:rejected', { task, queue, reason: 'backlog' });
+      throw err;
+    }
+  }
+
   #afterInsert(outcomes: InsertOutcome[]): void {
+    if (this.#events.wants('job:enqueued')) {
+      for (const out of outcomes) if (out.kind === 'created') this.#events.emit('job:enqueued', { job: out.job });
+    }
     const w = this.#workers;
     if (w === null) return;
     const now = Date.now();
@@ -289,6 +382,7 @@ export class Offload {
       this.#tasks,
       {
         ...this.#o,
+        loop: this.#loop,
         queues,
         concurrency,
         // Half the concurrency: two claims can be in flight under a backlog (see producer.ts).
@@ -301,7 +395,35 @@ export class Offload {
       this.#clock,
     );
     this.#workers = workers;
+    this.#loop?.start();
     await workers.start();
+  }
+
+  /**
+   * Event-loop health of this process right now (synchronous and cheap: an HTTP front can call it
+   * on every request to shed load). Measuring starts with the first call or with `start()`.
+   * @example
+   * if (offload.loop().overloaded) reply.code(503).header('retry-after', '1').send()
+   */
+  loop(): LoopStats {
+    if (this.#loop === null) return { delayP50Ms: 0, delayP99Ms: 0, delayMaxMs: 0, utilization: 0, overloaded: false };
+    this.#loop.start();
+    return this.#loop.stats();
+  }
+
+  /**
+   * Loop health, every queue's depth and drain rate, and this process's workers.
+   * @example
+   * const { loop, queues, workers } = await offload.stats()
+   */
+  async stats(): Promise<OffloadStats> {
+    const queues = await this.queues.list();
+    const w = this.#workers;
+    return {
+      loop: this.loop(),
+      queues,
+      workers: w === null ? null : { id: w.id, concurrency: w.concurrency, running: w.running, claiming: !w.pausedByLoop, pausedBy: w.pausedByLoop ? 'loop' : null },
+    };
   }
 
   /**
@@ -323,6 +445,7 @@ export class Offload {
     await this.stop(options);
     await this.#inserts.drained();
     this.#closed = true;
+    this.#loop?.stop();
     await this.#driver.close();
   }
 
@@ -332,138 +455,30 @@ export class Offload {
   }
 }
 
-const CURSOR = /^[0-9]{1,18}$/;
 
-/** The jobs API of a client: `offload.jobs`. */
-export class JobsApi {
-  readonly #c: Offload;
-  constructor(client: Offload) {
-    this.#c = client;
+function queueLimits(value: unknown): Map<string, number> {
+  const limits = new Map<string, number>();
+  if (value === undefined) return limits;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'createOffload(): queues must be an object of queue name -> { maxBacklog }');
   }
-
-  /** The job, or null when there is none with this id. */
-  async get(id: string): Promise<Job | null> {
-    return (await this.#c.ready()).jobGet({ id: idOf(id) });
+  for (const [name, settings] of Object.entries(value)) {
+    stringOption(name, 'createOffload(): queues: a queue name', '', NAME_PATTERN);
+    const s = checkKeys(settings, ['maxBacklog'], `createOffload(): queues.${name}`);
+    if (s['maxBacklog'] !== undefined) limits.set(name, intOption(s['maxBacklog'], `createOffload(): queues.${name}.maxBacklog`, 1, 1_000_000_000, 0));
   }
-
-  /**
-   * A page of jobs, newest first.
-   * @example
-   * let page = await offload.jobs.list({ state: 'discarded' })
-   * while (page.nextCursor) page = await offload.jobs.list({ state: 'discarded', cursor: page.nextCursor })
-   */
-  async list(filter: JobListFilter = {}): Promise<JobPage> {
-    const f = checkKeys(filter, ['state', 'task', 'queue', 'cursor', 'limit'], 'jobs.list()');
-    const rawStates = f['state'];
-    const states = rawStates === undefined ? null : Array.isArray(rawStates) ? rawStates : [rawStates];
-    for (const s of states ?? []) {
-      if (!JOB_STATES.includes(s as JobState)) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `jobs.list(): unknown state '${String(s)}'; states: ${JOB_STATES.join(', ')}`);
-    }
-    const cursor = f['cursor'];
-    if (cursor !== undefined && (typeof cursor !== 'string' || !CURSOR.test(cursor))) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'jobs.list(): cursor is not one returned by a previous page');
-    const limit = intOption(f['limit'], 'jobs.list(): limit', 1, 1000, 100);
-    const jobs = await (await this.#c.ready()).jobList({
-      states: states as JobState[] | null,
-      task: f['task'] === undefined ? null : stringOption(f['task'], 'jobs.list(): task', ''),
-      queue: f['queue'] === undefined ? null : stringOption(f['queue'], 'jobs.list(): queue', ''),
-      beforeId: cursor ?? null,
-      limit: limit + 1,
-    });
-    const more = jobs.length > limit;
-    if (more) jobs.pop();
-    return { jobs, nextCursor: more ? jobs[jobs.length - 1]!.id : null };
-  }
-
-  /**
-   * Cancels a job: a waiting one ends `cancelled` at once; a running one has its signal aborted
-   * within about half a second, wherever it runs, and ends `cancelled`.
-   */
-  async cancel(id: string, reason = 'cancelled by request'): Promise<Job> {
-    const job = await (await this.#c.ready()).jobCancel({ id: idOf(id), waitingFrom: sourcesOf('cancelled', 'cancel').filter((s) => WAITING_STATES.includes(s)), reason });
-    if (job === null) throw notFound(id);
-    if (job.state === 'completed' || job.state === 'discarded') {
-      throw new OffloadError('OFFLOAD_INVALID_STATE', `job ${id} is ${job.state}; only waiting or running jobs can be cancelled`, { details: { state: job.state } });
-    }
-    return job;
-  }
-
-  /** Redrives a discarded or cancelled job (or runs a waiting one now) with a fresh attempt budget. */
-  async retry(id: string): Promise<Job> {
-    const d = await this.#c.ready();
-    const job = await d.jobRetry({ id: idOf(id), from: sourcesOf('available', 'retry') });
-    if (job !== null) {
-      this.#c.wakeFor(job);
-      return job;
-    }
-    const current = await d.jobGet({ id: idOf(id) });
-    if (current === null) throw notFound(id);
-    throw new OffloadError('OFFLOAD_INVALID_STATE', `job ${id} is ${current.state}; retry applies to ${sourcesOf('available', 'retry').join(', ')} jobs`, { details: { state: current.state } });
-  }
-
-  /** Deletes a job that is not running. */
-  async delete(id: string): Promise<void> {
-    const d = await this.#c.ready();
-    const from = [...WAITING_STATES, ...FINAL_STATES];
-    if (await d.jobDelete({ id: idOf(id), from })) return;
-    const current = await d.jobGet({ id: idOf(id) });
-    if (current === null) throw notFound(id);
-    throw new OffloadError('OFFLOAD_INVALID_STATE', `job ${id} is running; cancel it first`, { details: { state: current.state } });
-  }
-
-  /**
-   * Resolves with the job once it reaches a final state (completed, cancelled, discarded).
-   * @example
-   * const done = await offload.jobs.waitFor(job.id, { timeoutMs: 30_000 })
-   */
-  async waitFor(id: string, options: WaitOptions = {}): Promise<Job> {
-    const o = checkKeys(options, ['timeoutMs', 'signal'], 'jobs.waitFor()');
-    const timeoutMs = intOption(o['timeoutMs'], 'jobs.waitFor(): timeoutMs', 0, 2_147_483_647, 2_147_483_647);
-    const signal = o['signal'] as AbortSignal | undefined;
-    const d = await this.#c.ready();
-    const deadline = Date.now() + timeoutMs;
-    let delay = 5;
-    for (;;) {
-      const job = await d.jobGet({ id: idOf(id) });
-      if (job === null) throw notFound(id);
-      if (FINAL_STATES.includes(job.state)) return job;
-      if (signal?.aborted) throw signal.reason;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new OffloadError('OFFLOAD_TIMEOUT', `job ${id} is still ${job.state} after ${timeoutMs} ms`, { details: { state: job.state } });
-      // Poll with growing pauses, cut short by a local event about this job.
-      await this.#pause(idOf(id), Math.min(delay, left), signal);
-      delay = Math.min(delay * 2, 250);
-    }
-  }
-
-  #pause(id: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve) => {
-      const offs: Array<() => void> = [];
-      const done = () => {
-        clearTimeout(timer);
-        for (const off of offs) off();
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      const mine = (p: { job: Job }) => {
-        if (p.job.id === id) done();
-      };
-      offs.push(this.#c.on('job:completed', mine), this.#c.on('job:failed', mine), this.#c.on('job:cancelled', mine));
-      signal?.addEventListener('abort', done, { once: true });
-    });
-  }
+  return limits;
 }
 
-/**
- * Job ids are decimal strings; a number from plain JavaScript is accepted too. Anything else is a
- * caller's mistake and gets a clear error instead of a silent "not found".
- */
-function idOf(id: unknown): string {
-  if (typeof id === 'string' && id.length > 0) return id;
-  if (typeof id === 'number' && Number.isSafeInteger(id)) return `${id}`;
-  throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `a job id must be a non-empty string, got ${describe(id)}`);
-}
-
-function notFound(id: string): OffloadError {
-  return new OffloadError('OFFLOAD_JOB_NOT_FOUND', `no job with id '${id}'`, { details: { id } });
+function loopHealth(value: unknown, events: TypedEvents, logger: Logger, recent: () => string[]): LoopHealth | null {
+  if (value === false) return null;
+  const o = checkKeys(value, ['maxDelayMs', 'resumeDelayMs', 'blockedMs'], 'createOffload(): loop');
+  const maxDelayMs = intOption(o['maxDelayMs'], 'createOffload(): loop.maxDelayMs', 1, 60_000, DEFAULT_LOOP_HEALTH.maxDelayMs);
+  const options: LoopHealthOptions = {
+    ...DEFAULT_LOOP_HEALTH,
+    maxDelayMs,
+    resumeDelayMs: intOption(o['resumeDelayMs'], 'createOffload(): loop.resumeDelayMs', 0, maxDelayMs, Math.floor(maxDelayMs / 2)),
+    blockedMs: intOption(o['blockedMs'], 'createOffload(): loop.blockedMs', 20, 600_000, DEFAULT_LOOP_HEALTH.blockedMs),
+  };
+  return new LoopHealth(options, events, logger, recent);
 }

@@ -22,6 +22,10 @@
  * bounded: at 2 x concurrency of them the producer stops claiming until writes catch up, so a slow
  * store cannot make a worker run unbounded work ahead of its acknowledgements.
  *
+ * Held back: while `mayClaim()` says no (the event loop is overloaded, see loop-health.ts) no
+ * claim starts, so a drowning process takes no more work; jobs already running go on. Whoever
+ * lifts the hold wakes the producer.
+ *
  * Failures (store unreachable) are reported as `error` events and retried on the next poll.
  */
 import type { ClaimedJob, Driver } from '../storage/driver.ts';
@@ -36,6 +40,8 @@ export interface ProducerOptions {
   pollMs: number;
   leaseMs: number;
   workerId: string;
+  /** Checked before every claim: false holds claiming back (an overloaded event loop). */
+  mayClaim: () => boolean;
 }
 
 export class Producer {
@@ -128,6 +134,8 @@ export class Producer {
   /** Starts claims for the free slots, as many as may be in flight. */
   #fill(): void {
     while (this.#running) {
+      // Held back (a drowning loop must not take more work); the caller wakes us on recovery.
+      if (!this.#o.mayClaim()) return;
       const free = this.#o.concurrency - this.#inFlight - this.#reserved;
       if (free <= 0 || this.#pending >= 2 * this.#o.concurrency) return;
       if (this.#claims.size >= (this.#backlog ? 2 : 1)) {

@@ -17,6 +17,8 @@ import type { Clock } from './clock.ts';
 import { executeJob } from './executor.ts';
 import { GroupCommit } from './group-commit.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
+import type { LoopHealth } from './loop-health.ts';
+import { Expirer } from './maintenance/expirer.ts';
 import { Periodic } from './maintenance/periodic.ts';
 import { Pruner, type Retention } from './maintenance/pruner.ts';
 import { Rescuer } from './maintenance/rescuer.ts';
@@ -32,6 +34,9 @@ export interface WorkerSettings {
   cancelCheckMs: number;
   rescueIntervalMs: number;
   pruneIntervalMs: number;
+  expireIntervalMs: number;
+  /** Claiming stops while it reports the loop overloaded; null: never. */
+  loop: LoopHealth | null;
   retention: Retention;
   maxResultBytes: number;
   progress: (id: string, token: string, value: unknown) => Promise<boolean>;
@@ -44,8 +49,13 @@ export class Workers {
   readonly #completer: GroupCommit<JobCompletion, boolean>;
   readonly #rescue: Periodic;
   readonly #prune: Periodic;
+  readonly #expire: Periodic;
   readonly #shutdown = new AbortController();
   readonly #settings: WorkerSettings;
+  /** Main-thread tasks started since the loop monitor last asked, and those running (by token). */
+  readonly #recent = new Set<string>();
+  readonly #runningTasks = new Map<string, string>();
+  #unwatchLoop: (() => void) | null = null;
 
   constructor(driver: Driver, tasks: ReadonlyMap<string, TaskDefinition<any, any, any>>, s: WorkerSettings, events: TypedEvents, logger: Logger, clock: Clock) {
     this.#settings = s;
@@ -54,10 +64,27 @@ export class Workers {
     this.#keeper = new LeaseKeeper(driver, { leaseMs: s.leaseMs, heartbeatMs: s.heartbeatMs, cancelCheckMs: s.cancelCheckMs }, events);
     this.#completer = new GroupCommit((completions) => driver.jobCompleteMany({ completions }), 1000);
     const deps = { tasks, completer: this.#completer, keeper: this.#keeper, events, logger, clock, progress: s.progress, maxResultBytes: s.maxResultBytes };
-    const run = (job: ClaimedJob, release: () => void) => executeJob(job, deps, this.#shutdown.signal, release);
+    const run = async (job: ClaimedJob, release: () => void) => {
+      this.#recent.add(job.job.task);
+      this.#runningTasks.set(job.token, job.job.task);
+      try {
+        await executeJob(job, deps, this.#shutdown.signal, release);
+      } finally {
+        this.#runningTasks.delete(job.token);
+      }
+    };
     this.#producer = new Producer(
       driver,
-      { queues: s.queues, tasks: [...tasks.keys()], concurrency: s.concurrency, claimBatch: s.claimBatch, pollMs: s.pollMs, leaseMs: s.leaseMs, workerId: this.id },
+      {
+        queues: s.queues,
+        tasks: [...tasks.keys()],
+        concurrency: s.concurrency,
+        claimBatch: s.claimBatch,
+        pollMs: s.pollMs,
+        leaseMs: s.leaseMs,
+        workerId: this.id,
+        mayClaim: () => !(s.loop?.overloaded ?? false),
+      },
       events,
       run,
     );
@@ -65,6 +92,24 @@ export class Workers {
     const pruner = new Pruner(driver, s.retention, events);
     this.#rescue = new Periodic('rescuer', s.rescueIntervalMs, async () => void (await rescuer.runOnce()), events);
     this.#prune = new Periodic('pruner', s.pruneIntervalMs, async () => void (await pruner.runOnce()), events);
+    const expirer = new Expirer(driver, events);
+    this.#expire = new Periodic('expirer', s.expireIntervalMs, async () => void (await expirer.runOnce()), events);
+  }
+
+  get concurrency(): number {
+    return this.#settings.concurrency;
+  }
+
+  /** Claiming is held back because the event loop is overloaded. */
+  get pausedByLoop(): boolean {
+    return this.#settings.loop?.overloaded ?? false;
+  }
+
+  /** For the loop monitor: tasks that ran on the main thread since the last call (see loop-health.ts). */
+  takeRecentMainThreadTasks(): string[] {
+    const tasks = new Set([...this.#recent, ...this.#runningTasks.values()]);
+    this.#recent.clear();
+    return [...tasks];
   }
 
   get queues(): readonly string[] {
@@ -79,6 +124,9 @@ export class Workers {
     await this.#keeper.start();
     this.#rescue.start();
     this.#prune.start();
+    this.#expire.start();
+    // A recovered loop claims again at once rather than at the next poll.
+    this.#unwatchLoop = this.#settings.loop?.onChange((overloaded) => overloaded || this.#producer.wake()) ?? null;
     await this.#producer.start();
   }
 
@@ -101,7 +149,9 @@ export class Workers {
     }
     await this.#completer.drained();
     await this.#keeper.stop();
+    this.#unwatchLoop?.();
     await this.#rescue.stop();
     await this.#prune.stop();
+    await this.#expire.stop();
   }
 }

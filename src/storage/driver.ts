@@ -171,6 +171,6 @@ export interface Driver {
 
   /** Test rigging: sets a running job's lease expiry relative to the database clock. */
   testSetLeaseExpiry(params: { id: string; inMs: number }): Promise<void>;
-  /** Test rigging: moves a job's times into the past by `ms` (ages it for the pruner). */
+  /** Test rigging: moves a job's times (its deadline too) into the past by `ms`. */
   testAgeJob(params: { id: string; ms: number }): Promise<void>;
 }

@@ -119,6 +119,7 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
     queueList: `SELECT name, paused_at FROM ${queues} ORDER BY name`,
     testLease: `UPDATE ${t} SET lease_expires_at = now() + $2 * interval '1 millisecond' WHERE id = $1 AND state = 'running'`,
     testAge: `UPDATE ${t} SET created_at = created_at - $2 * interval '1 millisecond', run_at = run_at - $2 * interval '1 millisecond',
-        finished_at = finished_at - $2 * interval '1 millisecond', attempted_at = attempted_at - $2 * interval '1 millisecond' WHERE id = $1`,
+        finished_at = finished_at - $2 * interval '1 millisecond', attempted_at = attempted_at - $2 * interval '1 millisecond',
+        expires_at = expires_at - $2 * interval '1 millisecond' WHERE id = $1`,
   };
 }

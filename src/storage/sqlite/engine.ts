@@ -394,7 +394,7 @@ export class SqliteEngine {
 
   testAgeJob(p: { id: string; ms: number }): void {
     const s = this.#stmt(`UPDATE offload_jobs SET created_at = created_at - @ms, run_at = run_at - @ms,
-      finished_at = finished_at - @ms, attempted_at = attempted_at - @ms WHERE id = @id`);
+      finished_at = finished_at - @ms, attempted_at = attempted_at - @ms, expires_at = expires_at - @ms WHERE id = @id`);
     this.#write(() => s.run({ ms: p.ms, id: Number(p.id) }));
   }
 }

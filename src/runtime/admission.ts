@@ -1,0 +1,105 @@
+/**
+ * Admission control: a queue with `maxBacklog` refuses enqueues beyond that many waiting jobs
+ * (scheduled, available, retryable) with OFFLOAD_OVERLOADED, before anything is stored, and says
+ * when to come back (`retryAfterMs`) from the rate at which the queue is draining.
+ *
+ * Counting every enqueue would cost a query each; instead each bounded queue keeps a view:
+ * `waiting` read from the store (counted up to the bound only, so a deep queue costs no more
+ * than a full one) at most every `refreshMs`, plus what this client admitted since. One refresh
+ * is in flight per queue at a time; concurrent enqueues wait for it together.
+ *
+ * The bound is exact for one client. Several clients enqueueing into one queue each see the
+ * others' jobs at their next refresh, so together they can overshoot by what they admit within
+ * one `refreshMs` (250 ms by default): a bounded overshoot, where an unbounded queue has none.
+ */
+import { retryAfterMs } from '../core/retry-after.ts';
+import { WAITING_STATES } from '../core/state-machine.ts';
+import { OffloadError } from '../errors.ts';
+import type { Driver } from '../storage/driver.ts';
+
+/** The window over which the drain rate is measured. */
+export const DRAIN_WINDOW_MS = 10_000;
+
+interface View {
+  waiting: number;
+  drainPerSec: number;
+  at: number;
+  refreshing: Promise<void> | null;
+}
+
+export interface OverloadDetails {
+  queue: string;
+  task: string;
+  maxBacklog: number;
+  waiting: number;
+  retryAfterMs: number;
+}
+
+export class Admission {
+  readonly #driver: Driver;
+  readonly #limits: ReadonlyMap<string, number>;
+  readonly #refreshMs: number;
+  readonly #now: () => number;
+  readonly #views = new Map<string, View>();
+
+  constructor(driver: Driver, limits: ReadonlyMap<string, number>, refreshMs: number, now: () => number) {
+    this.#driver = driver;
+    this.#limits = limits;
+    this.#refreshMs = refreshMs;
+    this.#now = now;
+  }
+
+  limitOf(queue: string): number | null {
+    return this.#limits.get(queue) ?? null;
+  }
+
+  /**
+   * Reserves room for `count` jobs of `task` in `queue`, or throws OFFLOAD_OVERLOADED. A queue
+   * without a bound admits everything without any query.
+   */
+  async admit(queue: string, task: string, count: number): Promise<void> {
+    const max = this.#limits.get(queue);
+    if (max === undefined) return;
+    const view = await this.#view(queue, max);
+    if (view.waiting + count > max) {
+      throw new OffloadError('OFFLOAD_OVERLOADED', `queue '${queue}' is full: ${view.waiting} jobs wait (maxBacklog ${max}); retry later`, {
+        details: { queue, task, maxBacklog: max, waiting: view.waiting, retryAfterMs: retryAfterMs(view.waiting + count - max, view.drainPerSec, DRAIN_WINDOW_MS) } satisfies OverloadDetails,
+      });
+    }
+    view.waiting += count;
+  }
+
+  /** Gives back room reserved for jobs that were not stored after all (a failed insert, a replayed key). */
+  release(queue: string, count: number): void {
+    const view = this.#views.get(queue);
+    if (view !== undefined) view.waiting = Math.max(0, view.waiting - count);
+  }
+
+  async #view(queue: string, max: number): Promise<View> {
+    let view = this.#views.get(queue);
+    if (view === undefined) {
+      view = { waiting: 0, drainPerSec: 0, at: Number.NEGATIVE_INFINITY, refreshing: null };
+      this.#views.set(queue, view);
+    }
+    if (this.#now() - view.at >= this.#refreshMs) {
+      const v = view;
+      v.refreshing ??= this.#refresh(queue, max, v).finally(() => {
+        v.refreshing = null;
+      });
+      await v.refreshing;
+    }
+    return view;
+  }
+
+  async #refresh(queue: string, max: number, view: View): Promise<void> {
+    const [waiting, finished] = await Promise.all([
+      // One past the bound is enough to tell "full" from "not full".
+      this.#driver.jobCountUpTo({ queue, states: WAITING_STATES, cap: max + 1 }),
+      this.#driver.jobFinishedRecently({ windowMs: DRAIN_WINDOW_MS }),
+    ]);
+    view.waiting = waiting;
+    view.drainPerSec = (finished.find((f) => f.queue === queue)?.count ?? 0) / (DRAIN_WINDOW_MS / 1000);
+    view.at = this.#now();
+  }
+}
+
