@@ -24,6 +24,7 @@
  * become a child of that one span; an attempt's parent is its job's creation context or nothing.
  */
 import type * as otel from '@opentelemetry/api';
+import { checkKeys } from '../core/options.ts';
 import { isCancel, isSnooze } from '../core/outcome.ts';
 import { OffloadError, serializeError } from '../errors.ts';
 
@@ -108,10 +109,7 @@ function isModuleNotFound(err: unknown): boolean {
 }
 
 function checkTracingOptions(options: TracingOptions): Required<Pick<TracingOptions, 'structure'>> & Pick<TracingOptions, 'tracerProvider'> {
-  if (typeof options !== 'object' || options === null) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'tracing options must be an object');
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key)) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `tracing: unknown option '${key}'; options: ${OPTION_KEYS.join(', ')}`);
-  }
+  checkKeys(options, OPTION_KEYS, 'tracing');
   const structure = options.structure ?? 'child';
   if (structure !== 'child' && structure !== 'linked') {
     throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `tracing: structure must be 'child' or 'linked', got ${JSON.stringify(structure)}`);

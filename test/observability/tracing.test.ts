@@ -205,7 +205,7 @@ function probe(mode: 'missing' | 'broken') {
 
 describe('tracing: options and loading', () => {
   it('refuses unknown options, a bad structure and a provider without getTracer()', async () => {
-    await assert.rejects(loadInstrumentation({ structur: 'child' } as never), (err) => isOffloadError(err, 'OFFLOAD_INVALID_OPTIONS') && /unknown option 'structur'/.test(err.message));
+    await assert.rejects(loadInstrumentation({ structur: 'child' } as never), (err) => isOffloadError(err, 'OFFLOAD_INVALID_OPTIONS') && /unknown option 'structur' \(did you mean 'structure'\?\)/.test(err.message));
     await assert.rejects(loadInstrumentation({ structure: 'parent' } as never), (err) => isOffloadError(err, 'OFFLOAD_INVALID_OPTIONS') && /'child' or 'linked'/.test(err.message));
     await assert.rejects(loadInstrumentation({ tracerProvider: {} as never }), (err) => isOffloadError(err, 'OFFLOAD_INVALID_OPTIONS') && /getTracer/.test(err.message));
     await assert.rejects(loadInstrumentation(null as never), (err) => isOffloadError(err, 'OFFLOAD_INVALID_OPTIONS'));
