@@ -7,7 +7,7 @@
  * worth having during an outage. The store's gauges are then absent, `offload_stats_up` is 0, and
  * the event-loop gauges come from the client's synchronous `loop()`.
  */
-import { Gauge, type Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { JOB_STATES, type LoopStats } from '../types.ts';
 import type { MetricsSource, MetricsStats } from './metrics.ts';
 
@@ -105,6 +105,23 @@ export function registerStatsGauges(registry: Registry, source: MetricsSource, o
     const t = stats(s)?.threads;
     if (t) set(t.size === 0 ? 0 : t.busy / t.size);
   });
+  gauge('offload_thread_pool_queued_jobs', 'Jobs waiting for a free thread of the pool.', [], (set, s) => {
+    const t = stats(s)?.threads;
+    if (t?.queued !== undefined) set(t.queued);
+  });
+  // A monotonic count read from the pool: a counter whose value is set at collect time.
+  const retired = new Counter({
+    name: 'offload_thread_pool_retired_threads_total',
+    help: 'Threads of the pool replaced so far (recycled after maxJobsPerThread, crashed, or terminated).',
+    registers: [],
+    async collect() {
+      this.reset();
+      if (!attached) return;
+      const t = stats(await snapshot())?.threads;
+      if (t?.retired !== undefined) this.inc(t.retired);
+    },
+  });
+  registry.registerMetric(retired);
   const loopGauge = (name: string, help: string, value: (l: LoopStats) => number) =>
     gauge(name, help, [], (set, s) => {
       const l = loopOf(s);

@@ -36,7 +36,7 @@ export interface MetricsStats {
   loop: LoopStats;
   queues: QueueStats[];
   workers: { concurrency: number; running: number; claiming: boolean } | null;
-  threads?: { size: number; busy: number } | null;
+  threads?: { size: number; busy: number; queued?: number; retired?: number } | null;
 }
 
 export interface MetricsOptions {
