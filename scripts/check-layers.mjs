@@ -17,11 +17,17 @@
 //                                @opentelemetry/api (an optional peer, loaded lazily).
 //   src/index.ts                 the public API: runtime, core, observability, types, errors (drivers
 //                                have their own entry points).
+//   src/http/**                  the public API only (src/index.ts), its own folder, node: builtins,
+//                                fastify and pino: the HTTP service sees what a user sees.
+//   src/cli/**                   the public API, offload/http (src/http/index.ts), the two drivers'
+//                                entry points (index.ts: the CLI is where stores are wired in), its
+//                                own folder, node: builtins, commander and pino.
 //   *.test.ts                    their folder's rule, plus any node: builtin: tests are not shipped, and
 //                                purity is about what core does when it runs, not how it is tested.
 // A src file that no rule covers is a violation too: a new layer gets a rule when it is created.
-// Public entry points: package.json "exports" may only point at src/index.ts and the storage
-// drivers' index.ts files (offload, offload/sqlite, offload/postgres).
+// Public entry points: package.json "exports" may only point at src/index.ts, src/http/index.ts
+// and the storage drivers' index.ts files (offload, offload/http, offload/sqlite,
+// offload/postgres); "bin" only at src/cli/main.ts.
 //
 // Imports are found with a small tokenizer (comments, strings, templates and regex literals are
 // skipped), not with regexes over the text. `import(expr)` with a non-literal argument cannot be
@@ -83,6 +89,20 @@ const RULES = [
     src: ['src/runtime/', 'src/core/', 'src/observability/', 'src/types.ts', 'src/errors.ts'],
     builtins: [],
     packages: [],
+  },
+  {
+    files: /^src\/http\//,
+    why: 'http uses the public API only (src/index.ts), like any user',
+    src: ['src/index.ts', 'src/http/'],
+    builtins: true,
+    packages: ['fastify', 'pino'],
+  },
+  {
+    files: /^src\/cli\//,
+    why: 'cli wires the public API, offload/http and the drivers\' entry points together',
+    src: ['src/index.ts', 'src/http/index.ts', ...Object.keys(DRIVERS).map((d) => `src/storage/${d}/index.ts`), 'src/cli/'],
+    builtins: true,
+    packages: ['commander', 'pino'],
   },
 ];
 
@@ -217,13 +237,19 @@ for (const file of files) {
 }
 
 // Public entry points: dist/X.js in package.json "exports" must come from an allowed src/X.ts.
-const entries = new Set(['src/index.ts', ...Object.keys(DRIVERS).map((d) => `src/storage/${d}/index.ts`)]);
+const entries = new Set(['src/index.ts', 'src/http/index.ts', ...Object.keys(DRIVERS).map((d) => `src/storage/${d}/index.ts`)]);
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 for (const [subpath, conditions] of Object.entries(pkg.exports ?? {})) {
   for (const out of Object.values(typeof conditions === 'string' ? { default: conditions } : conditions)) {
     const src = out.replace(/^\.\/dist\//, 'src/').replace(/\.d\.ts$|\.js$/, '.ts');
     if (!entries.has(src)) violations.push(`package.json: exports "${subpath}" -> ${out} (public entry points are ${[...entries].join(', ')})`);
   }
+}
+
+// The bin: dist/cli/main.js, compiled from src/cli/main.ts, and nothing else.
+const bins = typeof pkg.bin === 'string' ? { [pkg.name]: pkg.bin } : (pkg.bin ?? {});
+for (const [name, out] of Object.entries(bins)) {
+  if (out.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts') !== 'src/cli/main.ts') violations.push(`package.json: bin "${name}" -> ${out} (the bin is ./dist/cli/main.js)`);
 }
 
 if (violations.length > 0) {

@@ -1,0 +1,95 @@
+/**
+ * The standalone server: a Fastify instance with the plugin at the root, request ids and pino
+ * logs. `listen()` refuses an address other than loopback when no API tokens are configured:
+ * an open job API on a network interface is a remote code runner for anyone who finds it.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { OffloadError } from '../index.ts';
+import { checkKeys, intOption, resolveHttpOptions, type OffloadHttpOptions } from './options.ts';
+import { offloadHttp } from './plugin.ts';
+
+export interface HttpServerOptions extends OffloadHttpOptions {
+  /** A pino logger, or false for none. Default: pino at `info` on stdout. Payloads and tokens are never logged. */
+  logger?: FastifyBaseLogger | false;
+  /** Mount the routes under this path (e.g. `/api`). Default: the root. */
+  prefix?: string;
+  /** Idle keep-alive connections are closed after this long. Default 72000 (longer than common load balancers' 60 s). */
+  keepAliveTimeoutMs?: number;
+}
+
+export interface ListenOptions {
+  /** Default 127.0.0.1. Any other than loopback needs API tokens. */
+  host?: string;
+  /** Default 3000; 0 picks a free port. */
+  port?: number;
+}
+
+export interface HttpServer {
+  /** The Fastify instance, to add routes or hooks before listening. */
+  readonly fastify: FastifyInstance;
+  /** Starts listening; resolves with the URL, e.g. `http://127.0.0.1:3000`. */
+  listen(options?: ListenOptions): Promise<string>;
+  /** Stops accepting, ends event streams and long-polls, waits for requests in flight. Idempotent. */
+  close(): Promise<void>;
+}
+
+const SERVER_KEYS = ['logger', 'prefix', 'keepAliveTimeoutMs'];
+// A client's X-Request-Id is kept when it looks like an id, so a log line cannot be forged through it.
+const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+
+/** True for names and addresses that reach only this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * Creates the standalone HTTP server (not yet listening).
+ * @example
+ * const server = createHttpServer({ offload, tokens: process.env.OFFLOAD_API_TOKENS })
+ * const url = await server.listen({ host: '0.0.0.0', port: 3000 })
+ */
+export function createHttpServer(options: HttpServerOptions): HttpServer {
+  // Checked here, synchronously, so a bad option throws at the call rather than at listen().
+  const resolved = resolveHttpOptions(options, 'createHttpServer()', SERVER_KEYS);
+  const { logger, prefix, keepAliveTimeoutMs, ...pluginOptions } = options;
+  if (prefix !== undefined && !(typeof prefix === 'string' && /^\/[A-Za-z0-9._~/-]*[^/]$/.test(prefix))) {
+    throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `createHttpServer(): prefix must be a path such as '/api', got ${JSON.stringify(prefix)}`);
+  }
+  const fastify = Fastify({
+    loggerInstance: logger === false ? pino({ level: 'silent' }) : (logger ?? pino({ level: 'info' })),
+    // The plugin's JSON parser enforces its own limit; this one covers the rest of the instance.
+    bodyLimit: resolved.bodyLimitBytes,
+    keepAliveTimeout: intOption(keepAliveTimeoutMs, 'createHttpServer(): keepAliveTimeoutMs', 1, 3_600_000, 72_000),
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  void fastify.register(offloadHttp, { ...pluginOptions, ...(prefix === undefined ? {} : { prefix }) });
+
+  let closed: Promise<void> | null = null;
+  return {
+    fastify,
+    async listen(listenOptions: ListenOptions = {}) {
+      const l = checkKeys(listenOptions, ['host', 'port'], 'listen()');
+      const host = l['host'] ?? '127.0.0.1';
+      if (typeof host !== 'string' || host === '') throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'listen(): host must be a host name or address');
+      const port = intOption(l['port'], 'listen(): port', 0, 65_535, 3000);
+      if (!resolved.tokens.enabled && !isLoopbackHost(host)) {
+        throw new OffloadError(
+          'OFFLOAD_INVALID_OPTIONS',
+          `listen(): refusing to listen on ${host} without API tokens; configure tokens (OFFLOAD_API_TOKENS) or listen on 127.0.0.1`,
+        );
+      }
+      return fastify.listen({ host, port });
+    },
+    close() {
+      closed ??= fastify.close();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Harness of the HTTP suites: a client and a server per test on the suite's store, torn down
+ * together; requests through Fastify's inject (real routing, hooks and parsers, no socket), or
+ * over a real socket where the socket is the point (event streams, oversized chunked bodies).
+ */
+import { after, describe } from 'node:test';
+import type { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { createOffload, type Offload, type OffloadOptions } from '../../src/index.ts';
+import { createHttpServer, type HttpServer, type HttpServerOptions } from '../../src/http/index.ts';
+import { silent } from '../e2e/helpers.ts';
+import { STORES, type TestStore } from '../stores.ts';
+
+export interface Api {
+  offload: Offload;
+  server: HttpServer;
+  inject: HttpServer['fastify']['inject'];
+}
+
+export interface ApiOptions {
+  offload?: Omit<OffloadOptions, 'store'>;
+  http?: Omit<HttpServerOptions, 'offload'>;
+  /** Receives the server's log lines (pino JSON). */
+  logTo?: Writable;
+}
+
+export interface SuiteContext {
+  store: TestStore;
+  /** A new client and server on the suite's store, closed after the suite. */
+  api(options?: ApiOptions): Api;
+  /** A second client on the same store, as another process would have. */
+  client(options?: Omit<OffloadOptions, 'store'>): Offload;
+  /** A name not used before in this suite (tasks, queues), so tests sharing a store do not meet. */
+  unique(base: string): string;
+}
+
+/** Declares the tests of `declare` once per store, as `<title>: sqlite` and `<title>: postgres`. */
+export function httpSuite(title: string, declare: (s: SuiteContext) => void): void {
+  for (const make of STORES) {
+    const store = make();
+    describe(`${title}: ${store.name}`, () => {
+      const servers: HttpServer[] = [];
+      const clients: Offload[] = [];
+      let n = 0;
+      after(async () => {
+        await Promise.all(servers.map((s) => s.close()));
+        await Promise.all(clients.map((c) => c.close({ graceMs: 0 })));
+        await store.dispose();
+      });
+      const client = (options: Omit<OffloadOptions, 'store'> = {}) => {
+        const c = createOffload({ store: store.open(), logger: silent, ...options });
+        clients.push(c);
+        return c;
+      };
+      declare({
+        store,
+        client,
+        unique: (base) => `${base}.${++n}`,
+        api(options = {}) {
+          const offload = client(options.offload);
+          const logger = options.logTo === undefined ? false : pino({ level: 'debug' }, options.logTo);
+          const server = createHttpServer({ offload, logger, ...options.http });
+          servers.push(server);
+          return { offload, server, inject: server.fastify.inject.bind(server.fastify) };
+        },
+      });
+    });
+  }
+}
+
+/** The JSON body of a response, typed by the caller. */
+// oxlint-disable-next-line typescript/no-unnecessary-type-parameters -- the caller names the JSON shape it expects; parsing cannot check it
+export function body<T = Record<string, unknown>>(res: { body: string }): T {
+  return JSON.parse(res.body) as T;
+}
+
+/** A problem body's fields the suites assert on. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  requestId: string;
+  instance: string;
+  errors?: Array<{ in: string; pointer: string; message: string }>;
+  [extension: string]: unknown;
+}
