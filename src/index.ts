@@ -36,4 +36,6 @@ export type {
   RetryPolicy,
   StandardSchema,
   TaskDefinition,
+  TaskKind,
 } from './types.ts';
+export type { ThreadPoolStats } from './runtime/threads/pool.ts';

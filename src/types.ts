@@ -102,8 +102,14 @@ export interface JobContext {
 
 export type StandardSchema<Input = unknown, Output = Input> = StandardSchemaV1<Input, Output>;
 
+/** Where a task's handler runs: on the main event loop, or on a worker thread of the pool. */
+export type TaskKind = 'main' | 'thread';
+
 export interface TaskDefinition<Input = unknown, Payload = Input, Result = unknown> {
   readonly name: string;
+  readonly kind: TaskKind;
+  /** For `thread` tasks: the file: URL of the module exporting this task (loaded in the thread). */
+  readonly module: string | null;
   readonly schema: StandardSchema<Input, Payload> | undefined;
   readonly retry: RetryPolicy;
   readonly timeoutMs: number | null;

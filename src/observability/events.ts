@@ -13,6 +13,8 @@ export interface OffloadEvents {
   /** A waiting job passed its start deadline and was cancelled with reason `expired`. */
   'job:expired': { job: Job };
   'job:started': { job: Job };
+  /** A running job stored progress (from this process's workers). */
+  'job:progress': { job: Job; progress: unknown };
   'job:completed': { job: Job; result: unknown; durationMs: number };
   'job:failed': { job: Job; error: AttemptError; nextState: 'retryable' | 'discarded'; delayMs: number | null };
   'job:snoozed': { job: Job; delayMs: number };

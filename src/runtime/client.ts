@@ -3,6 +3,7 @@
  * users hold. It does no I/O until first used; migrations run once, on the first call that
  * needs the store.
  */
+import { availableParallelism } from 'node:os';
 import { encodeJson } from '../core/json-value.ts';
 import { checkKeys, intOption, NAME_PATTERN, stringOption } from '../core/options.ts';
 import { IdempotencyConflictError, isOffloadError, OffloadError } from '../errors.ts';
@@ -11,6 +12,7 @@ import { consoleLogger } from '../observability/logger.ts';
 import type { Driver, InsertOutcome, JobInsert } from '../storage/driver.ts';
 import type { EnqueueOptions, EnqueueResult, Job, Logger, LoopStats, QueueStats, TaskDefinition } from '../types.ts';
 import { Admission } from './admission.ts';
+import type { ThreadPoolStats } from './threads/pool.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { buildInsert, checkEnqueueOptions, validatePayload } from './enqueue.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -21,7 +23,7 @@ import type { Retention } from './maintenance/pruner.ts';
 import { Pruner } from './maintenance/pruner.ts';
 import { Rescuer } from './maintenance/rescuer.ts';
 import { QueuesApi } from './queues-api.ts';
-import { Workers } from './worker.ts';
+import { Workers, type WorkerSettings } from './worker.ts';
 
 export interface OffloadOptions {
   /** `sqlite({ path })` from `offload/sqlite` or `postgres({ url })` from `offload/postgres`. */
@@ -60,6 +62,14 @@ export interface OffloadOptions {
    * this long raises `loop:blocked` naming the main-thread tasks that ran. `false` turns it off.
    */
   loop?: false | { maxDelayMs?: number; resumeDelayMs?: number; blockedMs?: number };
+  /**
+   * The worker-thread pool of `kind: 'thread'` tasks. `size`: threads (default: the machine's
+   * available parallelism). `maxMemoryMb`: V8 heap limit per thread (default none); a job over it
+   * fails with OFFLOAD_THREAD_OUT_OF_MEMORY. `maxJobsPerThread`: a thread is replaced after this
+   * many jobs (default 10000). `terminateGraceMs`: how long an aborted handler (timeout, cancel,
+   * shutdown) gets to stop before its thread is terminated (default 1000).
+   */
+  threads?: { size?: number; maxMemoryMb?: number; maxJobsPerThread?: number; terminateGraceMs?: number };
   /** Default 1 MiB. */
   maxPayloadBytes?: number;
   /** Default 1 MiB. */
@@ -88,6 +98,8 @@ export interface OffloadStats {
   queues: QueueStats[];
   /** This process's workers, or null when not started. */
   workers: { id: string; concurrency: number; running: number; claiming: boolean; pausedBy: 'loop' | null } | null;
+  /** The thread pool of this process's workers: null when not started or without thread tasks. */
+  threads: ThreadPoolStats | null;
 }
 
 type AnyTask = TaskDefinition<any, any, any>;
@@ -112,7 +124,10 @@ export class Offload {
   readonly #events = new TypedEvents();
   readonly #logger: Logger;
   readonly #clock: Clock;
-  readonly #o: Required<Omit<OffloadOptions, 'store' | 'tasks' | 'logger' | 'clock' | 'retention' | 'queues' | 'loop'>> & { retention: Retention };
+  readonly #o: Required<Omit<OffloadOptions, 'store' | 'tasks' | 'logger' | 'clock' | 'retention' | 'queues' | 'loop' | 'threads'>> & {
+    retention: Retention;
+    threads: WorkerSettings['threads'];
+  };
   readonly #inserts: GroupCommit<JobInsert, InsertOutcome>;
   readonly #admission: Admission;
   readonly #loop: LoopHealth | null;
@@ -152,6 +167,7 @@ export class Offload {
         'queues',
         'admissionRefreshMs',
         'loop',
+        'threads',
         'clock',
       ],
       'createOffload()',
@@ -177,6 +193,7 @@ export class Offload {
       rescueIntervalMs: intOption(o['rescueIntervalMs'], 'createOffload(): rescueIntervalMs', 10, 3_600_000, 5000),
       pruneIntervalMs: intOption(o['pruneIntervalMs'], 'createOffload(): pruneIntervalMs', 10, 86_400_000, 60_000),
       expireIntervalMs: intOption(o['expireIntervalMs'], 'createOffload(): expireIntervalMs', 10, 3_600_000, 1000),
+      threads: threadOptions(o['threads']),
       admissionRefreshMs: intOption(o['admissionRefreshMs'], 'createOffload(): admissionRefreshMs', 0, 60_000, 250),
       retention: {
         completedMs: intOption(r['completedMs'], 'createOffload(): retention.completedMs', 0, 2 ** 40, 24 * HOUR),
@@ -423,6 +440,7 @@ export class Offload {
       loop: this.loop(),
       queues,
       workers: w === null ? null : { id: w.id, concurrency: w.concurrency, running: w.running, claiming: !w.pausedByLoop, pausedBy: w.pausedByLoop ? 'loop' : null },
+      threads: w?.threads ?? null,
     };
   }
 
@@ -481,4 +499,14 @@ function loopHealth(value: unknown, events: TypedEvents, logger: Logger, recent:
     blockedMs: intOption(o['blockedMs'], 'createOffload(): loop.blockedMs', 20, 600_000, DEFAULT_LOOP_HEALTH.blockedMs),
   };
   return new LoopHealth(options, events, logger, recent);
+}
+
+function threadOptions(value: unknown): WorkerSettings['threads'] {
+  const o = checkKeys(value, ['size', 'maxMemoryMb', 'maxJobsPerThread', 'terminateGraceMs'], 'createOffload(): threads');
+  return {
+    size: intOption(o['size'], 'createOffload(): threads.size', 1, 1024, availableParallelism()),
+    maxMemoryMb: o['maxMemoryMb'] === undefined ? null : intOption(o['maxMemoryMb'], 'createOffload(): threads.maxMemoryMb', 8, 1_048_576, 0),
+    maxJobsPerThread: intOption(o['maxJobsPerThread'], 'createOffload(): threads.maxJobsPerThread', 1, 1_000_000_000, 10_000),
+    terminateGraceMs: intOption(o['terminateGraceMs'], 'createOffload(): threads.terminateGraceMs', 0, 600_000, 1000),
+  };
 }

@@ -15,6 +15,7 @@ import type { AttemptError, JobContext, Logger, TaskDefinition } from '../types.
 import type { Clock } from './clock.ts';
 import type { GroupCommit } from './group-commit.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
+import type { ThreadPool } from './threads/pool.ts';
 
 export interface ExecutorDeps {
   tasks: ReadonlyMap<string, TaskDefinition<any, any, any>>;
@@ -25,6 +26,8 @@ export interface ExecutorDeps {
   clock: Clock;
   progress: (id: string, token: string, value: unknown) => Promise<boolean>;
   maxResultBytes: number;
+  /** Runs `kind: 'thread'` tasks; null when this worker has none. */
+  threads: ThreadPool | null;
 }
 
 /**
@@ -42,8 +45,12 @@ export async function executeJob(claimed: ClaimedJob, d: ExecutorDeps, shutdown:
   const onShutdown = () => abort(new OffloadError('OFFLOAD_SHUTDOWN', 'the worker is stopping and the grace period is over'));
   if (shutdown.aborted) onShutdown();
   else shutdown.addEventListener('abort', onShutdown, { once: true });
+  const task = d.tasks.get(job.task);
+  const onThread = task?.kind === 'thread' && d.threads !== null;
+  // A thread task's timeout is the pool's: it starts when the job gets a thread and ends in a hard
+  // termination of that thread; time spent waiting for a free thread does not count.
   const timer =
-    job.timeoutMs === null
+    job.timeoutMs === null || onThread
       ? null
       : setTimeout(() => abort(new OffloadError('OFFLOAD_TIMEOUT', `job ${job.id} timed out after ${job.timeoutMs} ms`)), job.timeoutMs);
   const log = d.logger.child({ jobId: job.id, task: job.task, attempt: job.attempt });
@@ -51,7 +58,6 @@ export async function executeJob(claimed: ClaimedJob, d: ExecutorDeps, shutdown:
 
   let outcome: AttemptOutcome | null;
   try {
-    const task = d.tasks.get(job.task);
     if (task === undefined) throw new OffloadError('OFFLOAD_UNKNOWN_TASK', `no task named '${job.task}' in this worker`);
     const ctx: JobContext = {
       jobId: job.id,
@@ -65,9 +71,23 @@ export async function executeJob(claimed: ClaimedJob, d: ExecutorDeps, shutdown:
         if (controller.signal.aborted) throw controller.signal.reason;
         const ok = await d.progress(job.id, token, value);
         if (!ok) throw new OffloadError('OFFLOAD_LEASE_LOST', `job ${job.id}: progress refused, the lease was lost`);
+        d.events.emit('job:progress', { job, progress: value });
       },
     };
-    outcome = await runHandler(() => task.handler(job.payload, ctx), controller.signal, d.maxResultBytes);
+    const handler: () => unknown = onThread
+      ? () =>
+          d.threads!.run({
+            module: task.module!,
+            task: task.name,
+            payload: job.payload,
+            job: { jobId: job.id, queue: job.queue, attempt: job.attempt, maxAttempts: job.maxAttempts },
+            timeoutMs: job.timeoutMs,
+            signal: controller.signal,
+            progress: (value) => ctx.progress(value),
+            log,
+          })
+      : (): unknown => task.handler(job.payload, ctx) as unknown;
+    outcome = await runHandler(handler, controller.signal, d.maxResultBytes);
   } catch (err) {
     outcome = { kind: 'threw', error: err, retryable: isRetryable(err) };
   } finally {
@@ -173,7 +193,7 @@ function fromAbort(reason: unknown): AttemptOutcome | null {
   return { kind: 'threw', error: reason, retryable: true };
 }
 
-/** Errors that retrying cannot fix end the job at once. */
+/** Errors that retrying cannot fix end the job at once (a thread's crash or OOM is retried). */
 function isRetryable(err: unknown): boolean {
   return !(
     isOffloadError(err, 'OFFLOAD_RESULT_TOO_LARGE') ||

@@ -23,6 +23,7 @@ import { Periodic } from './maintenance/periodic.ts';
 import { Pruner, type Retention } from './maintenance/pruner.ts';
 import { Rescuer } from './maintenance/rescuer.ts';
 import { Producer } from './producer.ts';
+import { ThreadPool, type ThreadPoolOptions, type ThreadPoolStats } from './threads/pool.ts';
 
 export interface WorkerSettings {
   queues: readonly string[];
@@ -37,6 +38,8 @@ export interface WorkerSettings {
   expireIntervalMs: number;
   /** Claiming stops while it reports the loop overloaded; null: never. */
   loop: LoopHealth | null;
+  /** The pool for `kind: 'thread'` tasks (started only when such a task is registered). */
+  threads: Omit<ThreadPoolOptions, 'typescript'>;
   retention: Retention;
   maxResultBytes: number;
   progress: (id: string, token: string, value: unknown) => Promise<boolean>;
@@ -55,6 +58,7 @@ export class Workers {
   /** Main-thread tasks started since the loop monitor last asked, and those running (by token). */
   readonly #recent = new Set<string>();
   readonly #runningTasks = new Map<string, string>();
+  readonly #pool: ThreadPool | null;
   #unwatchLoop: (() => void) | null = null;
 
   constructor(driver: Driver, tasks: ReadonlyMap<string, TaskDefinition<any, any, any>>, s: WorkerSettings, events: TypedEvents, logger: Logger, clock: Clock) {
@@ -63,10 +67,25 @@ export class Workers {
     setMaxListeners(0, this.#shutdown.signal);
     this.#keeper = new LeaseKeeper(driver, { leaseMs: s.leaseMs, heartbeatMs: s.heartbeatMs, cancelCheckMs: s.cancelCheckMs }, events);
     this.#completer = new GroupCommit((completions) => driver.jobCompleteMany({ completions }), 1000);
-    const deps = { tasks, completer: this.#completer, keeper: this.#keeper, events, logger, clock, progress: s.progress, maxResultBytes: s.maxResultBytes };
+    const threadModules = [...tasks.values()].filter((t) => t.kind === 'thread').map((t) => t.module!);
+    this.#pool = threadModules.length === 0 ? null : new ThreadPool({ ...s.threads, typescript: threadModules.some((m) => /\.[mc]?ts$/.test(m)) });
+    const deps = {
+      tasks,
+      completer: this.#completer,
+      keeper: this.#keeper,
+      events,
+      logger,
+      clock,
+      progress: s.progress,
+      maxResultBytes: s.maxResultBytes,
+      threads: this.#pool,
+    };
     const run = async (job: ClaimedJob, release: () => void) => {
-      this.#recent.add(job.job.task);
-      this.#runningTasks.set(job.token, job.job.task);
+      // Thread tasks cannot block the loop: only main-thread ones are named in loop:blocked.
+      if (tasks.get(job.job.task)?.kind !== 'thread') {
+        this.#recent.add(job.job.task);
+        this.#runningTasks.set(job.token, job.job.task);
+      }
       try {
         await executeJob(job, deps, this.#shutdown.signal, release);
       } finally {
@@ -94,6 +113,11 @@ export class Workers {
     this.#prune = new Periodic('pruner', s.pruneIntervalMs, async () => void (await pruner.runOnce()), events);
     const expirer = new Expirer(driver, events);
     this.#expire = new Periodic('expirer', s.expireIntervalMs, async () => void (await expirer.runOnce()), events);
+  }
+
+  /** The thread pool's occupancy, or null when no thread task is registered. */
+  get threads(): ThreadPoolStats | null {
+    return this.#pool?.stats() ?? null;
   }
 
   get concurrency(): number {
@@ -148,6 +172,7 @@ export class Workers {
       await this.#producer.idle();
     }
     await this.#completer.drained();
+    await this.#pool?.close();
     await this.#keeper.stop();
     this.#unwatchLoop?.();
     await this.#rescue.stop();
