@@ -19,6 +19,7 @@ export { OffloadError, InvalidPayloadError, IdempotencyConflictError, isOffloadE
 export type { ErrorCode, PayloadIssue } from './errors.ts';
 export type { OffloadEvents, OffloadEventName } from './observability/events.ts';
 export { consoleLogger } from './observability/logger.ts';
+export type { TracingOptions } from './observability/tracing.ts';
 export type { Retention } from './runtime/maintenance/pruner.ts';
 export type {
   AttemptError,

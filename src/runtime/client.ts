@@ -13,6 +13,7 @@ import type { Driver, InsertOutcome, JobInsert } from '../storage/driver.ts';
 import type { EnqueueOptions, EnqueueResult, Job, Logger, LoopStats, QueueStats, TaskDefinition } from '../types.ts';
 import { Admission } from './admission.ts';
 import type { ThreadPoolStats } from './threads/pool.ts';
+import { loadInstrumentation, type Instrumentation, type TracingOptions } from '../observability/tracing.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { buildInsert, checkEnqueueOptions, validatePayload } from './enqueue.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -70,6 +71,12 @@ export interface OffloadOptions {
    * shutdown) gets to stop before its thread is terminated (default 1000).
    */
   threads?: { size?: number; maxMemoryMb?: number; maxJobsPerThread?: number; terminateGraceMs?: number };
+  /**
+   * OpenTelemetry tracing (through `@opentelemetry/api` when it is installed; no SDK inside): an
+   * enqueue inside an active span stores its trace context with the job, and each attempt runs in
+   * a consumer span that continues it. Default on when the API is installed; `false` turns it off.
+   */
+  tracing?: false | TracingOptions;
   /** Default 1 MiB. */
   maxPayloadBytes?: number;
   /** Default 1 MiB. */
@@ -124,13 +131,15 @@ export class Offload {
   readonly #events = new TypedEvents();
   readonly #logger: Logger;
   readonly #clock: Clock;
-  readonly #o: Required<Omit<OffloadOptions, 'store' | 'tasks' | 'logger' | 'clock' | 'retention' | 'queues' | 'loop' | 'threads'>> & {
+  readonly #o: Required<Omit<OffloadOptions, 'store' | 'tasks' | 'logger' | 'clock' | 'retention' | 'queues' | 'loop' | 'threads' | 'tracing'>> & {
     retention: Retention;
     threads: WorkerSettings['threads'];
   };
   readonly #inserts: GroupCommit<JobInsert, InsertOutcome>;
   readonly #admission: Admission;
   readonly #loop: LoopHealth | null;
+  readonly #tracing: false | TracingOptions;
+  #instrumentation: Promise<Instrumentation | null> | null = null;
   #ready: Promise<void> | null = null;
   #workers: Workers | null = null;
   #closed = false;
@@ -168,6 +177,7 @@ export class Offload {
         'admissionRefreshMs',
         'loop',
         'threads',
+        'tracing',
         'clock',
       ],
       'createOffload()',
@@ -205,6 +215,7 @@ export class Offload {
       maxProgressBytes: intOption(o['maxProgressBytes'], 'createOffload(): maxProgressBytes', 16, 16 * 2 ** 20, 64 * 2 ** 10),
     };
     this.#inserts = new GroupCommit((jobs) => this.#driver.jobInsertMany({ jobs, atomic: false }), 1000);
+    this.#tracing = o['tracing'] === false ? false : ((o['tracing'] as TracingOptions | undefined) ?? {});
     this.#admission = new Admission(this.#driver, queueLimits(o['queues']), this.#o.admissionRefreshMs, () => this.#clock.now());
     this.#loop = loopHealth(o['loop'], this.#events, this.#logger, () => this.#workers?.takeRecentMainThreadTasks() ?? []);
     this.jobs = new JobsApi(this);
@@ -250,6 +261,19 @@ export class Offload {
     return this.#ensureReady();
   }
 
+  /**
+   * The tracing seam, loaded once. A broken OpenTelemetry install is reported once and the client
+   * runs untraced: tracing must never stop jobs from being enqueued or run.
+   */
+  #tracer(): Promise<Instrumentation | null> {
+    if (this.#tracing === false) return Promise.resolve(null);
+    this.#instrumentation ??= loadInstrumentation(this.#tracing).catch((err: unknown) => {
+      this.#logger.warn({ err }, 'tracing is off: @opentelemetry/api could not be loaded');
+      return null;
+    });
+    return this.#instrumentation;
+  }
+
   #ensureReady(): Promise<void> {
     if (this.#closed) return Promise.reject(new OffloadError('OFFLOAD_CLOSED', 'this offload client is closed'));
     if (this.#ready === null) {
@@ -291,7 +315,10 @@ export class Offload {
   async enqueue<T extends AnyTask | string>(task: T, payload: T extends AnyTask ? InputOf<T> : unknown, options?: EnqueueOptions): Promise<EnqueueResult> {
     const def = this.#task(task, 'enqueue');
     const o = checkEnqueueOptions(options, 'enqueue');
-    const insert = buildInsert(def, await validatePayload(def, payload), o, this.#o.maxPayloadBytes);
+    // Read before any await of ours could leave the caller's span (context follows awaits, but
+    // the group commit runs the insert later, from whichever enqueue opened the batch).
+    const trace = (await this.#tracer())?.inject() ?? null;
+    const insert = buildInsert(def, await validatePayload(def, payload), o, this.#o.maxPayloadBytes, trace);
     await this.#ensureReady();
     await this.#admit(insert.queue, def.name, 1);
     let outcome: InsertOutcome;
@@ -323,9 +350,10 @@ export class Offload {
     if (o.idempotencyKey !== null) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'enqueueMany: idempotencyKey is per job; use enqueue() for keyed jobs');
     if (payloads.length === 0) return [];
     const inserts: JobInsert[] = [];
+    const trace = (await this.#tracer())?.inject() ?? null;
     for (const [i, p] of payloads.entries()) {
       try {
-        inserts.push(buildInsert(def, await validatePayload(def, p), o, this.#o.maxPayloadBytes));
+        inserts.push(buildInsert(def, await validatePayload(def, p), o, this.#o.maxPayloadBytes, trace));
       } catch (err) {
         if (err instanceof OffloadError) throw new OffloadError(err.code, `enqueueMany: payload [${i}]: ${err.message}`, { cause: err, details: { index: i, ...(err.details as object) } });
         throw err;
@@ -393,6 +421,7 @@ export class Offload {
     }
     const queues = rawQueues === undefined ? [...new Set([...this.#tasks.values()].map((t) => t.queue))] : (rawQueues as unknown[]).map((q, i) => stringOption(q, `start(): queues[${i}]`, '', NAME_PATTERN));
     await this.#ensureReady();
+    const instrumentation = await this.#tracer();
     const maxProgressBytes = this.#o.maxProgressBytes;
     const workers = new Workers(
       this.#driver,
@@ -400,6 +429,7 @@ export class Offload {
       {
         ...this.#o,
         loop: this.#loop,
+        instrumentation,
         queues,
         concurrency,
         // Half the concurrency: two claims can be in flight under a backlog (see producer.ts).

@@ -16,6 +16,8 @@ import type { Clock } from './clock.ts';
 import type { GroupCommit } from './group-commit.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
 import type { ThreadPool } from './threads/pool.ts';
+import { jobBindings } from '../observability/log-bindings.ts';
+import type { Instrumentation, TraceIds } from '../observability/tracing.ts';
 
 export interface ExecutorDeps {
   tasks: ReadonlyMap<string, TaskDefinition<any, any, any>>;
@@ -28,6 +30,8 @@ export interface ExecutorDeps {
   maxResultBytes: number;
   /** Runs `kind: 'thread'` tasks; null when this worker has none. */
   threads: ThreadPool | null;
+  /** Runs each attempt in its span (OpenTelemetry); null when tracing is off or unavailable. */
+  instrumentation: Instrumentation | null;
 }
 
 /**
@@ -53,12 +57,13 @@ export async function executeJob(claimed: ClaimedJob, d: ExecutorDeps, shutdown:
     job.timeoutMs === null || onThread
       ? null
       : setTimeout(() => abort(new OffloadError('OFFLOAD_TIMEOUT', `job ${job.id} timed out after ${job.timeoutMs} ms`)), job.timeoutMs);
-  const log = d.logger.child({ jobId: job.id, task: job.task, attempt: job.attempt });
+  let log = d.logger.child({ ...jobBindings(job) });
   d.events.emit('job:started', { job });
 
-  let outcome: AttemptOutcome | null;
-  try {
+  /** One attempt; its lines carry the attempt span's ids when tracing is on. */
+  const attempt = async (trace: TraceIds | null): Promise<AttemptOutcome | null> => {
     if (task === undefined) throw new OffloadError('OFFLOAD_UNKNOWN_TASK', `no task named '${job.task}' in this worker`);
+    if (trace !== null) log = d.logger.child({ ...jobBindings(job, trace) });
     const ctx: JobContext = {
       jobId: job.id,
       task: job.task,
@@ -87,7 +92,20 @@ export async function executeJob(claimed: ClaimedJob, d: ExecutorDeps, shutdown:
             log,
           })
       : (): unknown => task.handler(job.payload, ctx) as unknown;
-    outcome = await runHandler(handler, controller.signal, d.maxResultBytes);
+    return runHandler(handler, controller.signal, d.maxResultBytes);
+  };
+
+  let outcome: AttemptOutcome | null;
+  try {
+    if (d.instrumentation === null) outcome = await attempt(null);
+    else {
+      // Failures are rethrown inside the span so that it records them, then classified as usual.
+      outcome = await d.instrumentation.runAttempt(job, async (trace) => {
+        const o = await attempt(trace);
+        if (o?.kind === 'threw') throw o.error;
+        return o;
+      });
+    }
   } catch (err) {
     outcome = { kind: 'threw', error: err, retryable: isRetryable(err) };
   } finally {

@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { ClaimedJob, Driver, JobCompletion } from '../storage/driver.ts';
 import type { TypedEvents } from '../observability/events.ts';
+import type { Instrumentation } from '../observability/tracing.ts';
 import type { Logger, TaskDefinition } from '../types.ts';
 import type { Clock } from './clock.ts';
 import { executeJob } from './executor.ts';
@@ -38,6 +39,7 @@ export interface WorkerSettings {
   expireIntervalMs: number;
   /** Claiming stops while it reports the loop overloaded; null: never. */
   loop: LoopHealth | null;
+  instrumentation: Instrumentation | null;
   /** The pool for `kind: 'thread'` tasks (started only when such a task is registered). */
   threads: Omit<ThreadPoolOptions, 'typescript'>;
   retention: Retention;
@@ -79,6 +81,7 @@ export class Workers {
       progress: s.progress,
       maxResultBytes: s.maxResultBytes,
       threads: this.#pool,
+      instrumentation: s.instrumentation,
     };
     const run = async (job: ClaimedJob, release: () => void) => {
       // Thread tasks cannot block the loop: only main-thread ones are named in loop:blocked.
