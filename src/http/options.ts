@@ -76,8 +76,11 @@ export function checkKeys(value: unknown, allowed: readonly string[], where: str
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`${where}: expected an object of options`);
   for (const key of Object.keys(value)) {
     if (allowed.includes(key)) continue;
-    const best = allowed.map((k) => ({ k, d: distance(key.toLowerCase(), k.toLowerCase()) })).toSorted((a, b) => a.d - b.d)[0];
-    const hint = best !== undefined && best.d <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean '${best.k}'?)` : '';
+    const lower = key.toLowerCase();
+    const best = allowed.map((k) => ({ k, d: distance(lower, k.toLowerCase()) })).toSorted((a, b) => a.d - b.d)[0];
+    // A close spelling, or a name missing its unit (`bodyLimit` for `bodyLimitBytes`).
+    const close = best !== undefined && best.d <= Math.max(2, Math.floor(key.length / 3)) ? best.k : allowed.find((k) => key.length >= 4 && k.toLowerCase().startsWith(lower));
+    const hint = close === undefined ? '' : ` (did you mean '${close}'?)`;
     throw invalid(`${where}: unknown option '${key}'${hint}; known: ${allowed.join(', ')}`);
   }
   return value as Record<string, unknown>;

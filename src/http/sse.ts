@@ -47,7 +47,8 @@ export class SseStream {
 
   #write(chunk: string): void {
     if (this.#ended) return;
-    if (this.stream.writableLength > this.#maxBufferedBytes) {
+    // Both sides of the PassThrough hold unsent bytes: what the socket has not taken yet.
+    if (this.stream.writableLength + this.stream.readableLength > this.#maxBufferedBytes) {
       this.stream.destroy();
       return;
     }

@@ -74,6 +74,8 @@ export function jobResultRoutes(fastify: FastifyInstance, ctx: HttpContext): voi
           reply.raw.off('close', stop);
         }
       }
+      // Closing: this connection would otherwise idle on and hold the server's close() until the client drops it.
+      if (ctx.closing.aborted) reply.header('connection', 'close');
       reply.code(FINAL.has(job.state) ? 200 : 202);
       return jobView(job, { payload: false });
     },
