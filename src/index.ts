@@ -20,6 +20,8 @@ export type { ErrorCode, PayloadIssue } from './errors.ts';
 export type { OffloadEvents, OffloadEventName } from './observability/events.ts';
 export { consoleLogger } from './observability/logger.ts';
 export type { TracingOptions } from './observability/tracing.ts';
+export { createMetrics } from './observability/metrics.ts';
+export type { Metrics, MetricsOptions } from './observability/metrics.ts';
 export type { Retention } from './runtime/maintenance/pruner.ts';
 export type {
   AttemptError,

@@ -3,7 +3,6 @@
  * users hold. It does no I/O until first used; migrations run once, on the first call that
  * needs the store.
  */
-import { availableParallelism } from 'node:os';
 import { encodeJson } from '../core/json-value.ts';
 import { checkKeys, intOption, NAME_PATTERN, stringOption } from '../core/options.ts';
 import { IdempotencyConflictError, isOffloadError, OffloadError } from '../errors.ts';
@@ -14,17 +13,19 @@ import type { EnqueueOptions, EnqueueResult, Job, Logger, LoopStats, QueueStats,
 import { Admission } from './admission.ts';
 import type { ThreadPoolStats } from './threads/pool.ts';
 import { loadInstrumentation, type Instrumentation, type TracingOptions } from '../observability/tracing.ts';
+import { createMetrics, type Metrics, type MetricsOptions } from '../observability/metrics.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { buildInsert, checkEnqueueOptions, validatePayload } from './enqueue.ts';
 import { GroupCommit } from './group-commit.ts';
 import { JobsApi } from './jobs-api.ts';
-import { DEFAULT_LOOP_HEALTH, LoopHealth, type LoopHealthOptions } from './loop-health.ts';
+import { LoopHealth } from './loop-health.ts';
+import { loopHealthOptions, queueLimits, resolveSettings, type ClientSettings } from './client-settings.ts';
 import { Expirer } from './maintenance/expirer.ts';
 import type { Retention } from './maintenance/pruner.ts';
 import { Pruner } from './maintenance/pruner.ts';
 import { Rescuer } from './maintenance/rescuer.ts';
 import { QueuesApi } from './queues-api.ts';
-import { Workers, type WorkerSettings } from './worker.ts';
+import { Workers } from './worker.ts';
 
 export interface OffloadOptions {
   /** `sqlite({ path })` from `offload/sqlite` or `postgres({ url })` from `offload/postgres`. */
@@ -112,7 +113,6 @@ export interface OffloadStats {
 type AnyTask = TaskDefinition<any, any, any>;
 type InputOf<T> = T extends TaskDefinition<infer I, any, any> ? I : unknown;
 
-const HOUR = 3_600_000;
 
 /**
  * Creates a client: enqueue jobs, run workers, read and control jobs.
@@ -131,15 +131,13 @@ export class Offload {
   readonly #events = new TypedEvents();
   readonly #logger: Logger;
   readonly #clock: Clock;
-  readonly #o: Required<Omit<OffloadOptions, 'store' | 'tasks' | 'logger' | 'clock' | 'retention' | 'queues' | 'loop' | 'threads' | 'tracing'>> & {
-    retention: Retention;
-    threads: WorkerSettings['threads'];
-  };
+  readonly #o: ClientSettings;
   readonly #inserts: GroupCommit<JobInsert, InsertOutcome>;
   readonly #admission: Admission;
   readonly #loop: LoopHealth | null;
   readonly #tracing: false | TracingOptions;
   #instrumentation: Promise<Instrumentation | null> | null = null;
+  #metrics: Metrics | null = null;
   #ready: Promise<void> | null = null;
   #workers: Workers | null = null;
   #closed = false;
@@ -193,31 +191,12 @@ export class Offload {
     }
     this.#logger = (o['logger'] as Logger | undefined) ?? consoleLogger('warn');
     this.#clock = (o['clock'] as Clock | undefined) ?? systemClock;
-    const leaseMs = intOption(o['leaseMs'], 'createOffload(): leaseMs', 100, 86_400_000, 15_000);
-    const r = checkKeys(o['retention'], ['completedMs', 'cancelledMs', 'discardedMs'], 'createOffload(): retention');
-    this.#o = {
-      leaseMs,
-      heartbeatMs: intOption(o['heartbeatMs'], 'createOffload(): heartbeatMs', 10, leaseMs - 1, Math.floor(leaseMs / 3)),
-      cancelCheckMs: intOption(o['cancelCheckMs'], 'createOffload(): cancelCheckMs', 10, 60_000, 500),
-      pollMs: intOption(o['pollMs'], 'createOffload(): pollMs', 10, 60_000, store.capabilities.crossProcessNotify ? 1000 : 200),
-      rescueIntervalMs: intOption(o['rescueIntervalMs'], 'createOffload(): rescueIntervalMs', 10, 3_600_000, 5000),
-      pruneIntervalMs: intOption(o['pruneIntervalMs'], 'createOffload(): pruneIntervalMs', 10, 86_400_000, 60_000),
-      expireIntervalMs: intOption(o['expireIntervalMs'], 'createOffload(): expireIntervalMs', 10, 3_600_000, 1000),
-      threads: threadOptions(o['threads']),
-      admissionRefreshMs: intOption(o['admissionRefreshMs'], 'createOffload(): admissionRefreshMs', 0, 60_000, 250),
-      retention: {
-        completedMs: intOption(r['completedMs'], 'createOffload(): retention.completedMs', 0, 2 ** 40, 24 * HOUR),
-        cancelledMs: intOption(r['cancelledMs'], 'createOffload(): retention.cancelledMs', 0, 2 ** 40, 24 * HOUR),
-        discardedMs: intOption(r['discardedMs'], 'createOffload(): retention.discardedMs', 0, 2 ** 40, 7 * 24 * HOUR),
-      },
-      maxPayloadBytes: intOption(o['maxPayloadBytes'], 'createOffload(): maxPayloadBytes', 16, 256 * 2 ** 20, 2 ** 20),
-      maxResultBytes: intOption(o['maxResultBytes'], 'createOffload(): maxResultBytes', 16, 256 * 2 ** 20, 2 ** 20),
-      maxProgressBytes: intOption(o['maxProgressBytes'], 'createOffload(): maxProgressBytes', 16, 16 * 2 ** 20, 64 * 2 ** 10),
-    };
+    this.#o = resolveSettings(o, store.capabilities.crossProcessNotify);
     this.#inserts = new GroupCommit((jobs) => this.#driver.jobInsertMany({ jobs, atomic: false }), 1000);
     this.#tracing = o['tracing'] === false ? false : ((o['tracing'] as TracingOptions | undefined) ?? {});
     this.#admission = new Admission(this.#driver, queueLimits(o['queues']), this.#o.admissionRefreshMs, () => this.#clock.now());
-    this.#loop = loopHealth(o['loop'], this.#events, this.#logger, () => this.#workers?.takeRecentMainThreadTasks() ?? []);
+    const loop = loopHealthOptions(o['loop']);
+    this.#loop = loop === null ? null : new LoopHealth(loop, this.#events, this.#logger, () => this.#workers?.takeRecentMainThreadTasks() ?? []);
     this.jobs = new JobsApi(this);
     const queues = () => [...new Set([...[...this.#tasks.values()].map((t) => t.queue), ...Object.keys((o['queues'] as object | undefined) ?? {})])];
     this.queues = new QueuesApi({
@@ -475,6 +454,19 @@ export class Offload {
   }
 
   /**
+   * Prometheus metrics of this client (counters, histograms, gauges; see docs/observability.md).
+   * Created on the first call, which starts the counting: call it at startup. Later calls return
+   * the same instance (their options are ignored).
+   * @example
+   * const metrics = offload.metrics()
+   * app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.text()))
+   */
+  metrics(options?: MetricsOptions): Metrics {
+    this.#metrics ??= createMetrics(this, options);
+    return this.#metrics;
+  }
+
+  /**
    * Stops this process's workers: claiming stops at once, running jobs get `graceMs`, then are
    * aborted and released without charging the attempt.
    */
@@ -494,6 +486,7 @@ export class Offload {
     await this.#inserts.drained();
     this.#closed = true;
     this.#loop?.stop();
+    this.#metrics?.close();
     await this.#driver.close();
   }
 
@@ -501,42 +494,4 @@ export class Offload {
   get events(): TypedEvents {
     return this.#events;
   }
-}
-
-
-function queueLimits(value: unknown): Map<string, number> {
-  const limits = new Map<string, number>();
-  if (value === undefined) return limits;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'createOffload(): queues must be an object of queue name -> { maxBacklog }');
-  }
-  for (const [name, settings] of Object.entries(value)) {
-    stringOption(name, 'createOffload(): queues: a queue name', '', NAME_PATTERN);
-    const s = checkKeys(settings, ['maxBacklog'], `createOffload(): queues.${name}`);
-    if (s['maxBacklog'] !== undefined) limits.set(name, intOption(s['maxBacklog'], `createOffload(): queues.${name}.maxBacklog`, 1, 1_000_000_000, 0));
-  }
-  return limits;
-}
-
-function loopHealth(value: unknown, events: TypedEvents, logger: Logger, recent: () => string[]): LoopHealth | null {
-  if (value === false) return null;
-  const o = checkKeys(value, ['maxDelayMs', 'resumeDelayMs', 'blockedMs'], 'createOffload(): loop');
-  const maxDelayMs = intOption(o['maxDelayMs'], 'createOffload(): loop.maxDelayMs', 1, 60_000, DEFAULT_LOOP_HEALTH.maxDelayMs);
-  const options: LoopHealthOptions = {
-    ...DEFAULT_LOOP_HEALTH,
-    maxDelayMs,
-    resumeDelayMs: intOption(o['resumeDelayMs'], 'createOffload(): loop.resumeDelayMs', 0, maxDelayMs, Math.floor(maxDelayMs / 2)),
-    blockedMs: intOption(o['blockedMs'], 'createOffload(): loop.blockedMs', 20, 600_000, DEFAULT_LOOP_HEALTH.blockedMs),
-  };
-  return new LoopHealth(options, events, logger, recent);
-}
-
-function threadOptions(value: unknown): WorkerSettings['threads'] {
-  const o = checkKeys(value, ['size', 'maxMemoryMb', 'maxJobsPerThread', 'terminateGraceMs'], 'createOffload(): threads');
-  return {
-    size: intOption(o['size'], 'createOffload(): threads.size', 1, 1024, availableParallelism()),
-    maxMemoryMb: o['maxMemoryMb'] === undefined ? null : intOption(o['maxMemoryMb'], 'createOffload(): threads.maxMemoryMb', 8, 1_048_576, 0),
-    maxJobsPerThread: intOption(o['maxJobsPerThread'], 'createOffload(): threads.maxJobsPerThread', 1, 1_000_000_000, 10_000),
-    terminateGraceMs: intOption(o['terminateGraceMs'], 'createOffload(): threads.terminateGraceMs', 0, 600_000, 1000),
-  };
 }
