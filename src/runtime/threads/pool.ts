@@ -135,7 +135,13 @@ export class ThreadPool {
       let slot = [...this.#slots].find((s) => s.busy === null && !s.retiring);
       if (slot === undefined) {
         if (this.#slots.size >= this.#o.size) return;
-        slot = this.#spawn();
+        try {
+          slot = this.#spawn();
+        } catch (err) {
+          // No thread can start (e.g. TypeScript tasks without tsx): the run fails, the pool lives.
+          this.#settle(this.#queue.shift()!, err);
+          continue;
+        }
       }
       this.#start(slot, this.#queue.shift()!);
     }
