@@ -4,12 +4,28 @@
  * no stack trace), environment failures exit 1.
  */
 import { Command, CommanderError } from 'commander';
+import { devCommand } from './commands/dev.ts';
+import { enqueueCommand } from './commands/enqueue.ts';
+import { jobsCommand } from './commands/jobs.ts';
+import { migrateCommand } from './commands/migrate.ts';
+import { queuesCommand } from './commands/queues.ts';
 import { serveCommand } from './commands/serve.ts';
+import { statsCommand } from './commands/stats.ts';
+import { workerCommand } from './commands/worker.ts';
 import type { CliIo } from './io.ts';
 import { FatalError, UsageError } from './usage-error.ts';
 
 /** Every command, each made by one file of commands/. */
-const COMMANDS: ReadonlyArray<(io: CliIo, finish: (code: number) => void) => Command> = [serveCommand];
+const COMMANDS: ReadonlyArray<(io: CliIo, finish: (code: number) => void) => Command> = [
+  devCommand,
+  serveCommand,
+  workerCommand,
+  migrateCommand,
+  enqueueCommand,
+  jobsCommand,
+  queuesCommand,
+  statsCommand,
+];
 
 /**
  * Runs the command line and resolves with the exit code.
@@ -23,8 +39,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(add --help for the options)');
-  // addCommand, unlike command(), does not pass the program's settings on: copy them.
-  for (const make of COMMANDS) program.addCommand(make(io, (c) => (code = c)).copyInheritedSettings(program));
+  // addCommand, unlike command(), does not pass the program's settings on: copy them, down to
+  // subcommands (`jobs list`), which took their parent's settings before it was added here.
+  const inherit = (cmd: Command, from: Command): Command => {
+    cmd.copyInheritedSettings(from);
+    for (const sub of cmd.commands) inherit(sub, cmd);
+    return cmd;
+  };
+  for (const make of COMMANDS) program.addCommand(inherit(make(io, (c) => (code = c)), program));
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return code;

@@ -22,7 +22,7 @@ import { registerJsonBody } from './json-body.ts';
 import { JobWatcher } from './job-watch.ts';
 import { OpenApiCollector } from './openapi.ts';
 import { resolveHttpOptions, type OffloadHttpOptions } from './options.ts';
-import { HttpProblem, sendProblem, toProblem } from './problem.ts';
+import { sendProblem, toProblem } from './problem.ts';
 import { healthRoutes, openApiRoute } from './routes/health.ts';
 import { jobEventRoutes } from './routes/job-events.ts';
 import { jobResultRoutes } from './routes/job-result.ts';
@@ -84,13 +84,14 @@ export async function offloadHttp(fastify: FastifyInstance, options: OffloadHttp
 
   fastify.setErrorHandler((err: unknown, request, reply) => {
     const p = toProblem(err, o.bodyLimitBytes);
-    // Client errors are logged by code only: a message may quote the payload.
+    // Client errors are logged by code only (a message may quote the payload), and at debug: the
+    // request's own line already has its status, and a flood of 429s must not flood the log.
     if (p.status >= 500) request.log.error({ err, code: p.code }, 'request failed');
-    else request.log.info({ code: p.code, status: p.status }, 'request refused');
+    else request.log.debug({ code: p.code, status: p.status }, 'request refused');
     return sendProblem(reply, p);
   });
   fastify.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, new HttpProblem(404, 'OFFLOAD_HTTP_NOT_FOUND', `no route ${request.method} ${request.url.split('?', 1)[0]}`)),
+    sendProblem(reply, { status: 404, code: 'OFFLOAD_HTTP_NOT_FOUND', detail: `no route ${request.method} ${request.url.split('?', 1)[0]}`, extensions: {}, headers: {} }),
   );
 
   fastify.addHook('onRoute', (route) => collector.add(route));

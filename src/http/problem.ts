@@ -56,8 +56,24 @@ export const PROBLEM_CODES: Readonly<Record<string, { status: number; title: str
   OFFLOAD_CLOSED: { status: 503, title: 'Service closed' },
 };
 
-/** A problem to send: thrown by hooks and routes, or made from any error by `toProblem`. */
-export class HttpProblem extends Error {
+/**
+ * A problem to send, as plain data. Refusals on the hot path (429, 503) are made as this rather
+ * than as an Error: capturing a stack trace per refused request is measurable under overload.
+ */
+export interface Problem {
+  status: number;
+  code: string;
+  detail: string;
+  extensions: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+function problem(status: number, code: string, detail: string, extensions: Record<string, unknown> = {}, headers: Record<string, string> = {}): Problem {
+  return { status, code, detail, extensions, headers };
+}
+
+/** A problem thrown by a hook or route; the error handler sends it as it is. */
+export class HttpProblem extends Error implements Omit<Problem, 'detail'> {
   readonly status: number;
   readonly code: string;
   readonly extensions: Record<string, unknown>;
@@ -78,7 +94,7 @@ export function retryAfterSeconds(ms: number): string {
   return String(Math.max(1, Math.ceil(ms / 1000)));
 }
 
-function fromOffload(err: OffloadError): HttpProblem {
+function fromOffload(err: OffloadError): Problem {
   const status = PROBLEM_CODES[err.code]?.status ?? 500;
   const d = (typeof err.details === 'object' && err.details !== null ? err.details : {}) as Record<string, unknown>;
   switch (err.code as string) {
@@ -87,19 +103,19 @@ function fromOffload(err: OffloadError): HttpProblem {
       const base = typeof d['index'] === 'number' ? pointerTo('/payloads', d['index']) : '/payload';
       const issues = Array.isArray(d['issues']) ? (d['issues'] as Array<{ path: string; message: string }>) : [];
       const errors = issues.map((i) => ({ in: 'body', pointer: i.path === '' ? base : i.path.split('.').reduce(pointerTo, base), message: i.message }));
-      return new HttpProblem(status, err.code, err.message, { errors: errors.length > 0 ? errors : [{ in: 'body', pointer: base, message: err.message }] });
+      return problem(status, err.code, err.message, { errors: errors.length > 0 ? errors : [{ in: 'body', pointer: base, message: err.message }] });
     }
     case 'OFFLOAD_UNKNOWN_TASK':
-      return new HttpProblem(status, err.code, err.message, { errors: [{ in: 'body', pointer: '/task', message: err.message }] });
+      return problem(status, err.code, err.message, { errors: [{ in: 'body', pointer: '/task', message: err.message }] });
     case 'OFFLOAD_IDEMPOTENCY_CONFLICT':
-      return new HttpProblem(status, err.code, err.message, { existingJobId: d['existingJobId'] });
+      return problem(status, err.code, err.message, { existingJobId: d['existingJobId'] });
     case 'OFFLOAD_INVALID_STATE':
-      return new HttpProblem(status, err.code, err.message, { state: d['state'] });
+      return problem(status, err.code, err.message, { state: d['state'] });
     case 'OFFLOAD_PAYLOAD_TOO_LARGE':
-      return new HttpProblem(status, err.code, err.message, { bytes: d['bytes'], maxBytes: d['maxBytes'] });
+      return problem(status, err.code, err.message, { bytes: d['bytes'], maxBytes: d['maxBytes'] });
     case 'OFFLOAD_OVERLOADED': {
       const retryAfterMs = typeof d['retryAfterMs'] === 'number' ? d['retryAfterMs'] : 1000;
-      return new HttpProblem(
+      return problem(
         status,
         err.code,
         err.message,
@@ -109,14 +125,14 @@ function fromOffload(err: OffloadError): HttpProblem {
     }
     case 'OFFLOAD_STORE':
     case 'OFFLOAD_CLOSED':
-      return new HttpProblem(status, err.code, 'the job store is not available; try again later', {}, { 'retry-after': '1' });
+      return problem(status, err.code, 'the job store is not available; try again later', {}, { 'retry-after': '1' });
     default:
-      return status >= 500 ? internal() : new HttpProblem(status, err.code, err.message);
+      return status >= 500 ? internal() : problem(status, err.code, err.message);
   }
 }
 
-function internal(): HttpProblem {
-  return new HttpProblem(500, 'OFFLOAD_HTTP_INTERNAL', 'the request failed on the server; the log has the details under this request id');
+function internal(): Problem {
+  return problem(500, 'OFFLOAD_HTTP_INTERNAL', 'the request failed on the server; the log has the details under this request id');
 }
 
 const VALIDATION_PART: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
@@ -131,37 +147,37 @@ const FASTIFY_CODES: Record<string, HttpProblemCode> = {
 };
 
 /** Maps anything thrown while serving a request to the problem to send. */
-export function toProblem(err: unknown, bodyLimitBytes: number): HttpProblem {
-  if (err instanceof HttpProblem) return err;
+export function toProblem(err: unknown, bodyLimitBytes: number): Problem {
+  if (err instanceof HttpProblem) return { status: err.status, code: err.code, detail: err.message, extensions: err.extensions, headers: err.headers };
   if (err instanceof RequestValidationError) {
     const part = (err as { validationContext?: string }).validationContext ?? 'body';
     const where = VALIDATION_PART[part] ?? part;
     const errors = err.issues.map((i: ValidationIssue) => ({ in: where, pointer: i.pointer, message: i.message }));
     // A body that parses but does not fit the route is unprocessable; a bad query or header is a bad request.
     const status = where === 'body' ? 422 : 400;
-    return new HttpProblem(status, status === 422 ? 'OFFLOAD_HTTP_INVALID_REQUEST' : 'OFFLOAD_HTTP_BAD_REQUEST', `invalid ${where}: ${err.message}`, { errors });
+    return problem(status, status === 422 ? 'OFFLOAD_HTTP_INVALID_REQUEST' : 'OFFLOAD_HTTP_BAD_REQUEST', `invalid ${where}: ${err.message}`, { errors });
   }
   if (isOffloadError(err)) return fromOffload(err);
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code in FASTIFY_CODES) {
     const c = FASTIFY_CODES[code]!;
-    if (c === 'OFFLOAD_HTTP_BODY_TOO_LARGE') return new HttpProblem(413, c, `the request body is over the limit of ${bodyLimitBytes} bytes`, { limitBytes: bodyLimitBytes });
-    if (c === 'OFFLOAD_HTTP_UNSUPPORTED_MEDIA_TYPE') return new HttpProblem(415, c, 'send the body as application/json', { accepted: ['application/json'] });
-    return new HttpProblem(PROBLEM_CODES[c]!.status, c, (err as Error).message);
+    if (c === 'OFFLOAD_HTTP_BODY_TOO_LARGE') return problem(413, c, `the request body is over the limit of ${bodyLimitBytes} bytes`, { limitBytes: bodyLimitBytes });
+    if (c === 'OFFLOAD_HTTP_UNSUPPORTED_MEDIA_TYPE') return problem(415, c, 'send the body as application/json', { accepted: ['application/json'] });
+    return problem(PROBLEM_CODES[c]!.status, c, (err as Error).message);
   }
   // Other client errors Fastify raises (a malformed URL, a bad header) carry a 4xx status.
   const statusCode = (err as { statusCode?: unknown } | null)?.statusCode;
-  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) return new HttpProblem(400, 'OFFLOAD_HTTP_BAD_REQUEST', (err as Error).message);
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) return problem(400, 'OFFLOAD_HTTP_BAD_REQUEST', (err as Error).message);
   return internal();
 }
 
 /** The problem's JSON, as sent. */
-export function problemBody(p: HttpProblem, request: FastifyRequest): Record<string, unknown> {
+export function problemBody(p: Problem, request: FastifyRequest): Record<string, unknown> {
   return {
     type: `urn:offload:problem:${p.code}`,
     title: PROBLEM_CODES[p.code]?.title ?? 'Error',
     status: p.status,
-    detail: p.message,
+    detail: p.detail,
     instance: request.url.split('?', 1)[0],
     code: p.code,
     requestId: request.id,
@@ -170,7 +186,7 @@ export function problemBody(p: HttpProblem, request: FastifyRequest): Record<str
 }
 
 /** Sends a problem. Serialized here, not by the route's response schema, so extensions are kept as they are. */
-export function sendProblem(reply: FastifyReply, p: HttpProblem): FastifyReply {
+export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
   for (const [name, value] of Object.entries(p.headers)) reply.header(name, value);
   return reply.code(p.status).type('application/problem+json').send(JSON.stringify(problemBody(p, reply.request)));
 }

@@ -4,7 +4,7 @@
  * an open job API on a network interface is a remote code runner for anyone who finds it.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { OffloadError } from '../index.ts';
 import { checkKeys, intOption, resolveHttpOptions, type OffloadHttpOptions } from './options.ts';
@@ -15,6 +15,11 @@ export interface HttpServerOptions extends OffloadHttpOptions {
   logger?: FastifyBaseLogger | false;
   /** Mount the routes under this path (e.g. `/api`). Default: the root. */
   prefix?: string;
+  /**
+   * Log each request's start and end (method, URL, status, time; never bodies). Default true.
+   * Off under heavy load, when one line per request would cost more than the request.
+   */
+  logRequests?: boolean;
   /** Idle keep-alive connections are closed after this long. Default 72000 (longer than common load balancers' 60 s). */
   keepAliveTimeoutMs?: number;
 }
@@ -35,7 +40,7 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-const SERVER_KEYS = ['logger', 'prefix', 'keepAliveTimeoutMs'];
+const SERVER_KEYS = ['logger', 'prefix', 'keepAliveTimeoutMs', 'logRequests'];
 // A client's X-Request-Id is kept when it looks like an id, so a log line cannot be forged through it.
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
@@ -54,7 +59,8 @@ export function isLoopbackHost(host: string): boolean {
 export function createHttpServer(options: HttpServerOptions): HttpServer {
   // Checked here, synchronously, so a bad option throws at the call rather than at listen().
   const resolved = resolveHttpOptions(options, 'createHttpServer()', SERVER_KEYS);
-  const { logger, prefix, keepAliveTimeoutMs, ...pluginOptions } = options;
+  const { logger, prefix, keepAliveTimeoutMs, logRequests, ...pluginOptions } = options;
+  if (logRequests !== undefined && typeof logRequests !== 'boolean') throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'createHttpServer(): logRequests: expected a boolean');
   if (prefix !== undefined && !(typeof prefix === 'string' && /^\/[A-Za-z0-9._~/-]*[^/]$/.test(prefix))) {
     throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `createHttpServer(): prefix must be a path such as '/api', got ${JSON.stringify(prefix)}`);
   }
@@ -64,6 +70,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     bodyLimit: resolved.bodyLimitBytes,
     keepAliveTimeout: intOption(keepAliveTimeoutMs, 'createHttpServer(): keepAliveTimeoutMs', 1, 3_600_000, 72_000),
     requestIdHeader: false,
+    logController: new LogController({ disableRequestLogging: logRequests === false }),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

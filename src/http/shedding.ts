@@ -10,7 +10,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Offload } from '../index.ts';
-import { HttpProblem } from './problem.ts';
+import { sendProblem } from './problem.ts';
 
 /** The loop monitor reports over a one-second window: that is how soon it can change its mind. */
 const RETRY_AFTER_MS = 1000;
@@ -18,16 +18,17 @@ const RETRY_AFTER_MS = 1000;
 export function loadShedder(offload: Offload, exempt: ReadonlySet<string>): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   // Measuring starts with the first call: start it now, not at the first request.
   offload.loop();
-  return async (request) => {
+  return async (request, reply) => {
     if (exempt.has(request.routeOptions.url ?? '')) return;
     const loop = offload.loop();
     if (!loop.overloaded) return;
-    throw new HttpProblem(
-      503,
-      'OFFLOAD_HTTP_LOOP_OVERLOADED',
-      `the server's event loop is overloaded (delay p99 ${loop.delayP99Ms} ms); retry later`,
-      { retryAfterMs: RETRY_AFTER_MS, loop: { delayP99Ms: loop.delayP99Ms, utilization: loop.utilization } },
-      { 'retry-after': String(RETRY_AFTER_MS / 1000) },
-    );
+    // Sent from here, not thrown: no Error (and no stack trace) per shed request.
+    await sendProblem(reply, {
+      status: 503,
+      code: 'OFFLOAD_HTTP_LOOP_OVERLOADED',
+      detail: `the server's event loop is overloaded (delay p99 ${loop.delayP99Ms} ms); retry later`,
+      extensions: { retryAfterMs: RETRY_AFTER_MS, loop: { delayP99Ms: loop.delayP99Ms, utilization: loop.utilization } },
+      headers: { 'retry-after': String(RETRY_AFTER_MS / 1000) },
+    });
   };
 }

@@ -152,6 +152,7 @@ httpSuite('offload serve', (s) => {
     assert.deepEqual(((await done.json()) as { result: unknown }).result, { sum: 5 });
     const ready = (await (await fetch(`${url}/readyz`)).json()) as { checks: { workers: { concurrency: number } } };
     assert.equal(ready.checks.workers.concurrency, 4);
+    assert.match(io.out(), /"msg":"request completed"/);
     io.signal('SIGTERM');
     assert.equal(await exit, 0);
     await io.logLine('stopped');
@@ -176,7 +177,7 @@ httpSuite('offload serve', (s) => {
 
   it('takes the store from OFFLOAD_STORE, tokens from OFFLOAD_API_TOKENS, and bounds queues with --max-backlog', async () => {
     const io = testIo({ OFFLOAD_STORE: cliStore(s.store), OFFLOAD_API_TOKENS: 'ci:admin:cli-secret-0123456789' });
-    const exit = runCli(['serve', '--tasks', TASKS, '--port', '0', '--no-workers', '--max-backlog', '2', '--log-level', 'info'], io);
+    const exit = runCli(['serve', '--tasks', TASKS, '--port', '0', '--no-workers', '--max-backlog', '2', '--no-request-log', '--log-level', 'info'], io);
     const url = String((await io.logLine('listening'))['url']);
     const submit = (authorization?: string) =>
       fetch(`${url}/v1/jobs`, {
@@ -192,6 +193,7 @@ httpSuite('offload serve', (s) => {
     io.signal('SIGTERM');
     assert.equal(await exit, 0);
     assert.doesNotMatch(io.out(), /cli-secret/);
+    assert.doesNotMatch(io.out(), /"msg":"request completed"/);
   });
 
   it('exit 1 when the port is taken', async () => {

@@ -51,6 +51,16 @@ httpSuite('server', (s) => {
     assert.equal(refused?.['code'], 'OFFLOAD_UNKNOWN_TASK');
   });
 
+  it('logRequests: false leaves out the per-request lines, not the failures', async () => {
+    const sink = logSink();
+    const { inject, offload } = s.api({ http: { logRequests: false }, logTo: sink.stream });
+    await inject({ method: 'GET', url: '/healthz' });
+    assert.equal(sink.lines().filter((l) => l['msg'] === 'request completed' || l['msg'] === 'incoming request').length, 0);
+    await offload.close();
+    await inject({ method: 'GET', url: '/v1/jobs' });
+    assert.ok(sink.lines().some((l) => l['msg'] === 'request failed'));
+  });
+
   it('a 5xx hides the cause from the client and logs it', async () => {
     const sink = logSink();
     const { inject, offload } = s.api({ logTo: sink.stream });
@@ -120,6 +130,7 @@ httpSuite('server', (s) => {
     refuse({ prefix: 'api/' }, /prefix must be a path/);
     refuse({ tokens: 42 }, /tokens must be/);
     refuse({ watchMinPollMs: 500, watchMaxPollMs: 100 }, /watchMaxPollMs/);
+    refuse({ logRequests: 'no' }, /logRequests: expected a boolean/);
     assert.throws(() => createHttpServer({ offload: {} as never, logger: false }), /offload is required/);
   });
 
