@@ -4,10 +4,10 @@
  * claiming held back while the loop is overloaded).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { defineTask, isOffloadError, type Offload, type OverloadDetails } from '../../src/index.ts';
 import type { TestStore } from '../stores.ts';
-import { client, deferred, nextEvent } from './helpers.ts';
+import { client, deferred, nextEvent, storeLifecycle } from './helpers.ts';
 
 const count = async (o: Offload, task: string) => (await o.jobs.list({ task, limit: 1000 })).jobs.length;
 const refused = (err: unknown) => isOffloadError(err, 'OFFLOAD_INVALID_OPTIONS');
@@ -15,18 +15,7 @@ const refused = (err: unknown) => isOffloadError(err, 'OFFLOAD_INVALID_OPTIONS')
 export function flowControlSuite(make: () => TestStore): void {
   const store = make();
   describe(`flow control: ${store.name}`, () => {
-    const open: Offload[] = [];
-    const use = (o: Offload) => (open.push(o), o);
-    let names = 0;
-    const name = (base: string) => `${base}.${++names}`;
-
-    before(async () => {
-      await use(client(store)).migrate();
-    });
-    after(async () => {
-      await Promise.all(open.map((o) => o.close({ graceMs: 0 })));
-      await store.dispose();
-    });
+    const { use, name } = storeLifecycle(store);
 
     it('a full backlog refuses enqueues with OFFLOAD_OVERLOADED and a positive retryAfterMs, storing nothing', async () => {
       const queue = name('bounded');

@@ -1,4 +1,5 @@
 /** Helpers of the runtime suite: clients on a test store, and waiting on events (never on sleeps). */
+import { after, before } from 'node:test';
 import { createOffload, type Offload, type OffloadEventName, type OffloadEvents, type OffloadOptions } from '../../src/index.ts';
 import type { TestStore } from '../stores.ts';
 
@@ -28,3 +29,22 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => 
 
 const noop = () => {};
 export const silent = { debug: noop, info: noop, warn: noop, error: noop, child: () => silent };
+
+/**
+ * The life of a suite's store, called inside its `describe`: migrates before the first test;
+ * after the last, closes every client passed to `use` and drops the store. `name` makes task and
+ * queue names unique within the suite.
+ */
+export function storeLifecycle(store: TestStore): { use: (o: Offload) => Offload; name: (base: string) => string } {
+  const open: Offload[] = [];
+  const use = (o: Offload) => (open.push(o), o);
+  let names = 0;
+  before(async () => {
+    await use(client(store)).migrate();
+  });
+  after(async () => {
+    await Promise.all(open.map((o) => o.close({ graceMs: 0 })));
+    await store.dispose();
+  });
+  return { use, name: (base) => `${base}.${++names}` };
+}

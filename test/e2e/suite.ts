@@ -3,11 +3,11 @@
  */
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { cancel, defineTask, isOffloadError, snooze, type InvalidPayloadError, type Job, type Offload } from '../../src/index.ts';
 import type { TestStore } from '../stores.ts';
-import { client, deferred, nextEvent } from './helpers.ts';
+import { client, deferred, nextEvent, storeLifecycle } from './helpers.ts';
 
 async function countJobs(o: Offload, task: string): Promise<number> {
   return (await o.jobs.list({ task, limit: 1000 })).jobs.length;
@@ -16,18 +16,7 @@ async function countJobs(o: Offload, task: string): Promise<number> {
 export function runtimeSuite(make: () => TestStore): void {
   const store = make();
   describe(`runtime: ${store.name}`, () => {
-    const open: Offload[] = [];
-    const use = (o: Offload) => (open.push(o), o);
-    let names = 0;
-    const name = (base: string) => `${base}.${++names}`;
-
-    before(async () => {
-      await use(client(store)).migrate();
-    });
-    after(async () => {
-      await Promise.all(open.map((o) => o.close({ graceMs: 0 })));
-      await store.dispose();
-    });
+    const { use, name } = storeLifecycle(store);
 
     describe('enqueue: bad input gives a typed error and stores nothing', () => {
       const resize = defineTask({

@@ -3,28 +3,19 @@
  * timeouts, memory limits, cancellation, and threads that die or fail to load.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { defineTask, isOffloadError, type Offload } from '../../src/index.ts';
+import { describe, it } from 'node:test';
+import { defineTask, isOffloadError } from '../../src/index.ts';
 import { broken } from '../fixtures/thread-broken.ts';
 import { crunch, exitThread, hog, quick, spinForever, spinTimed, untilAborted } from '../fixtures/thread-tasks.ts';
 import type { TestStore } from '../stores.ts';
-import { client, nextEvent } from './helpers.ts';
+import { client, nextEvent, storeLifecycle } from './helpers.ts';
 
 const tasks = [crunch, spinForever, untilAborted, hog, exitThread, quick, broken];
 
 export function threadsSuite(make: () => TestStore): void {
   const store = make();
   describe(`thread tasks: ${store.name}`, () => {
-    const open: Offload[] = [];
-    const use = (o: Offload) => (open.push(o), o);
-
-    before(async () => {
-      await use(client(store)).migrate();
-    });
-    after(async () => {
-      await Promise.all(open.map((o) => o.close({ graceMs: 0 })));
-      await store.dispose();
-    });
+    const { use } = storeLifecycle(store);
 
     it('runs a 2 s CPU job on a thread while the main loop keeps its timers on time', async () => {
       const o = use(client(store, { tasks, threads: { size: 1 } }));
