@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { OffloadError } from '../index.ts';
+import { offloadDashboard } from './dashboard/plugin.ts';
 import { checkKeys, intOption, resolveHttpOptions, type OffloadHttpOptions } from './options.ts';
 import { offloadHttp } from './plugin.ts';
 
@@ -77,6 +78,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     },
   });
   void fastify.register(offloadHttp, { ...pluginOptions, ...(prefix === undefined ? {} : { prefix }) });
+  // The dashboard at /, calling the API routes above on this same instance (docs/dashboard.md).
+  void fastify.register(offloadDashboard, { offload: resolved.offload, tokens: resolved.tokens, apiPrefix: prefix ?? '' });
 
   let closed: Promise<void> | null = null;
   return {

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defineTask, isOffloadError } from '../../src/index.ts';
 import { broken } from '../fixtures/thread-broken.ts';
-import { crunch, exitThread, hog, quick, spinForever, spinTimed, untilAborted } from '../fixtures/thread-tasks.ts';
+import { crunch, exitThread, failing, hog, quick, spinForever, spinTimed, unclonable, untilAborted } from '../fixtures/thread-tasks.ts';
 import type { TestStore } from '../stores.ts';
 import { client, nextEvent, storeLifecycle } from './helpers.ts';
 
-const tasks = [crunch, spinForever, untilAborted, hog, exitThread, quick, broken];
+const tasks = [crunch, spinForever, untilAborted, hog, exitThread, quick, broken, failing, unclonable];
 
 export function threadsSuite(make: () => TestStore): void {
   const store = make();
@@ -90,6 +90,27 @@ export function threadsSuite(make: () => TestStore): void {
       assert.deepEqual([b.state, b.cancelReason], ['cancelled', 'no longer wanted either']);
       const next = await o.enqueue(quick, { n: 2 });
       assert.equal((await o.jobs.waitFor(next.job.id)).state, 'completed', 'the pool serves after terminating a thread');
+      await o.stop();
+    });
+
+    it("a handler's error crosses with its code and stack and is retried; a result that cannot cross fails clearly", async () => {
+      const o = use(client(store, { tasks, threads: { size: 1 } }));
+      const f = await o.enqueue(failing, {});
+      const u = await o.enqueue(unclonable, {});
+      await o.start();
+      const done = await o.jobs.waitFor(f.job.id);
+      assert.equal(done.state, 'discarded');
+      assert.deepEqual(
+        done.errors.map((e) => [e.attempt, e.code, e.message]),
+        [
+          [1, 'E_REFUSED', 'refused on attempt 1'],
+          [2, 'E_REFUSED', 'refused on attempt 2'],
+        ],
+      );
+      assert.match(done.errors[0]?.stack ?? '', /thread-tasks\.ts/, 'the stack points into the task module');
+      const bad = await o.jobs.waitFor(u.job.id);
+      assert.equal(bad.state, 'discarded');
+      assert.match(bad.errors[0]?.message ?? '', /could not be cloned/);
       await o.stop();
     });
 
