@@ -27,6 +27,9 @@ export interface Counts {
   /** Jobs waiting when the RSS run starts, and how long it samples at most. */
   rssJobs: number;
   rssWindowMs: number;
+  /** Loop scenario: CPU jobs run this long before the window opens (threads started, code warm), then the window. */
+  loopWarmupMs: number;
+  loopWindowMs: number;
 }
 
 export const FULL: Counts = {
@@ -41,6 +44,8 @@ export const FULL: Counts = {
   latencyMeasureMs: 5000,
   rssJobs: 20_000,
   rssWindowMs: 6000,
+  loopWarmupMs: 2000,
+  loopWindowMs: 8000,
 };
 
 export const QUICK: Counts = {
@@ -55,6 +60,8 @@ export const QUICK: Counts = {
   latencyMeasureMs: 2000,
   rssJobs: 3000,
   rssWindowMs: 2500,
+  loopWarmupMs: 1000,
+  loopWindowMs: 2000,
 };
 
 /** Fixed by the brief, the same in both modes. */
@@ -68,3 +75,10 @@ export const LATENCY_RATE_PER_S = 100;
 export const LATENCY_CONCURRENCY = 100;
 export const RSS_CONCURRENCY = 100;
 export const RSS_SAMPLE_MS = 50;
+/** The loop scenario's CPU job is calibrated to this long (cpu-job.ts), as in issue 3's experiment. */
+export const LOOP_JOB_MS = 100;
+/**
+ * Loop scenario concurrency per core (= per thread of offload's default pool): 2, so that the pool
+ * is saturated, every thread busy and as many jobs again waiting for one.
+ */
+export const LOOP_CONCURRENCY_PER_CORE = 2;

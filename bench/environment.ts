@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { cpus, totalmem, release, platform } from 'node:os';
+import { cpus, loadavg, totalmem, release, platform } from 'node:os';
 import { Redis } from 'ioredis';
 import { REDIS_URL } from './endpoints.ts';
 import { postgresFacts } from './systems/pg-schema.ts';
@@ -23,6 +23,8 @@ export async function environmentFacts(systems: readonly SystemName[]): Promise<
       os: `${platform()} ${release()}`,
       cpu: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
       memoryGiB: (totalmem() / 2 ** 30).toFixed(1),
+      // Other processes compete for the cores: what was running when the suite started.
+      loadAverage: loadavg().map((l) => l.toFixed(2)).join(' '),
     },
     offload: { version: await packageVersion(''), commit: gitCommit() },
     packages: Object.fromEntries(await Promise.all(PACKAGES.map(async (p) => [p, await packageVersion(`node_modules/${p}/`)] as const))),

@@ -4,8 +4,22 @@
  */
 import type { SystemName } from './systems/system.ts';
 
-export const SCENARIO_NAMES = ['enqueue', 'process', 'latency', 'rss'] as const;
+export const SCENARIO_NAMES = ['enqueue', 'process', 'latency', 'rss', 'loop'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+/**
+ * The systems a scenario runs on, where that is not all of them. The loop scenario compares where a
+ * CPU job runs: offload's thread tasks and main thread (on its SQLite store) and BullMQ's sandboxed
+ * processor; graphile-worker and pg-boss run handlers on the main thread only. Each system listed
+ * declares its ways in `loopWays`.
+ */
+const SCENARIO_SYSTEMS: Partial<Record<ScenarioName, readonly SystemName[]>> = {
+  loop: ['offload-sqlite', 'bullmq'],
+};
+
+export function scenarioRunsOn(scenario: ScenarioName, system: SystemName): boolean {
+  return SCENARIO_SYSTEMS[scenario]?.includes(system) ?? true;
+}
 
 export const METRICS = {
   'enqueue.one': { scenario: 'enqueue', label: 'enqueue, 1 at a time', unit: 'jobs/s', better: 'higher' },
@@ -19,6 +33,14 @@ export const METRICS = {
   'latency.p99': { scenario: 'latency', label: 'latency p99 @100/s', unit: 'ms', better: 'lower' },
   'rss.peak': { scenario: 'rss', label: 'worker RSS peak, c100', unit: 'MB', better: 'lower' },
   'rss.idle': { scenario: 'rss', label: 'worker RSS before start', unit: 'MB', better: 'lower' },
+  'loop.off.p50': { scenario: 'loop', label: 'loop delay p50, jobs on threads', unit: 'ms', better: 'lower' },
+  'loop.off.p99': { scenario: 'loop', label: 'loop delay p99, jobs on threads', unit: 'ms', better: 'lower' },
+  'loop.off.max': { scenario: 'loop', label: 'loop delay max, jobs on threads', unit: 'ms', better: 'lower' },
+  'loop.off.rate': { scenario: 'loop', label: 'CPU jobs done, on threads', unit: 'jobs/s', better: 'higher' },
+  'loop.on.p50': { scenario: 'loop', label: 'loop delay p50, jobs on main thread', unit: 'ms', better: 'lower' },
+  'loop.on.p99': { scenario: 'loop', label: 'loop delay p99, jobs on main thread', unit: 'ms', better: 'lower' },
+  'loop.on.max': { scenario: 'loop', label: 'loop delay max, jobs on main thread', unit: 'ms', better: 'lower' },
+  'loop.on.rate': { scenario: 'loop', label: 'CPU jobs done, on main thread', unit: 'jobs/s', better: 'higher' },
 } as const satisfies Record<string, { scenario: ScenarioName; label: string; unit: string; better: 'higher' | 'lower' }>;
 
 export type MetricId = keyof typeof METRICS;

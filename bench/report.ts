@@ -4,12 +4,15 @@
  * a pasted message.
  */
 import { METRICS, type Measurement, type MetricId } from './measurement.ts';
+import type { LoopFloor } from './loop-floor.ts';
 import type { Ratio } from './ratios.ts';
 import type { SystemName } from './systems/system.ts';
+import type { TargetCheck } from './targets.ts';
 
 export function formatValue(value: number, unit: string): string {
   if (!Number.isFinite(value)) return 'n/a';
-  if (unit === 'jobs/s') return Math.round(value).toLocaleString('en-US');
+  // Below 100 a decimal matters: the loop scenario's CPU jobs run at tens per second.
+  if (unit === 'jobs/s') return value < 100 ? value.toFixed(1) : Math.round(value).toLocaleString('en-US');
   if (unit === 'ms') return value < 10 ? value.toFixed(2) : value.toFixed(1);
   return value.toFixed(1);
 }
@@ -43,13 +46,39 @@ export function renderTable(systems: readonly SystemName[], measurements: readon
 
 export function renderRatios(ratios: readonly Ratio[]): string {
   if (ratios.length === 0) return '(no ratio: run both systems of a pair to get one)';
-  return ratios
-    .map((r) => {
-      const { label, unit } = METRICS[r.metric];
-      const figures = `${formatValue(r.offloadValue, unit)} / ${formatValue(r.peerValue, unit)} ${unit}`;
-      const verdict = r.even ? 'about even' : r.offloadAhead ? 'offload ahead' : 'offload behind';
-      const caveat = r.caveat === undefined ? '' : '  (a capped run: see its note)';
-      return `${label.padEnd(24)} ${`${r.offload} / ${r.peer}`.padEnd(35)} ${figures.padEnd(26)} = ${formatRatio(r.ratio)}x  (${r.better} is better; ${verdict})${caveat}`;
+  const rows = ratios.map((r) => {
+    const { label, unit } = METRICS[r.metric];
+    const first = r.sides?.[0] ?? 'offload';
+    const verdict = r.even ? 'about even' : r.offloadAhead ? `${first} ahead` : `${first} behind`;
+    const caveat = r.caveat === undefined ? '' : r.metric.startsWith('loop.') ? '  (a run not saturated: see its note)' : '  (a capped run: see its note)';
+    return {
+      // The loop rows' labels name one side ("on threads"); a ratio is over both, so that goes.
+      what: r.sides === undefined ? label : label.replace(/, (jobs )?on threads$/, ''),
+      pair: r.sides === undefined ? `${r.offload} / ${r.peer}` : `${r.sides[0]} / ${r.sides[1]}`,
+      figures: `${formatValue(r.offloadValue, unit)} / ${formatValue(r.peerValue, unit)} ${unit}`,
+      rest: `= ${formatRatio(r.ratio)}x  (${r.better} is better; ${verdict})${caveat}`,
+    };
+  });
+  const width = (key: 'what' | 'pair' | 'figures') => Math.max(...rows.map((r) => r[key].length));
+  const [w1, w2, w3] = [width('what'), width('pair'), width('figures')];
+  return rows.map((r) => `${r.what.padEnd(w1)}  ${r.pair.padEnd(w2)}  ${r.figures.padEnd(w3)}  ${r.rest}`).join('\n');
+}
+
+export function renderLoopFloor(floor: LoopFloor, when: string): string {
+  const { histogram: h, elapsedMs } = floor.reading;
+  const ms = (v: number) => formatValue(v, 'ms');
+  return (
+    `Loop floor ${when} the systems, no queue (${floor.threads} plain worker_threads running the CPU job back to back, main thread idle): ` +
+    `delay p50 ${ms(h.p50Ms)} / p99 ${ms(h.p99Ms)} / max ${ms(h.maxMs)} ms, ${formatValue((floor.completed * 1000) / elapsedMs, 'jobs/s')} jobs/s`
+  );
+}
+
+export function renderTargets(targets: readonly TargetCheck[]): string {
+  return targets
+    .map((t) => {
+      const { label, unit, better } = METRICS[t.metric];
+      const bound = `${better === 'lower' ? '<=' : '>='} ${formatValue(t.limit, unit)} ${unit}`;
+      return `${t.met ? 'met   ' : 'MISSED'}  ${t.system} ${label}: ${formatValue(t.value, unit)} ${unit} (target ${bound}; ${t.source})`;
     })
     .join('\n');
 }

@@ -12,14 +12,19 @@
  */
 import { fork } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { parseBenchArgs, USAGE, type BenchArgs } from './args.ts';
+import { FULL, LOOP_JOB_MS, QUICK } from './counts.ts';
+import { calibrateCpuJob, type CpuJobSpec } from './cpu-job.ts';
 import { environmentFacts } from './environment.ts';
 import { dropLeftovers } from './leftovers.ts';
+import { measureLoopFloor, type LoopFloor } from './loop-floor.ts';
 import type { Measurement } from './measurement.ts';
 import { computeRatios } from './ratios.ts';
-import { renderRatios, renderTable } from './report.ts';
+import { renderLoopFloor, renderRatios, renderTable, renderTargets } from './report.ts';
 import type { FromRunner } from './runner-protocol.ts';
 import type { SystemName } from './systems/system.ts';
+import { checkTargets } from './targets.ts';
 
 /**
  * Per-system hard limits. Full runs take 1-3 minutes per system (pg-boss's poll-bound runs are
@@ -54,15 +59,27 @@ async function main(): Promise<number> {
   const dropped = await dropLeftovers(args.systems);
   if (dropped.length > 0) console.log(`removed leftovers of earlier runs: ${dropped.join(', ')}`);
   const environment = await environmentFacts(args.systems);
+  // Once, here, before any system runs (nothing else is busy in this suite then): every system gets the same job.
+  let cpuJob: CpuJobSpec | null = null;
+  const loopFloors: LoopFloorResult[] = [];
+  if (args.scenarios.includes('loop')) {
+    cpuJob = calibrateCpuJob(LOOP_JOB_MS);
+    console.log(`CPU job for the loop scenario: ${cpuJob.rounds} SHA-256 rounds = ${cpuJob.ms.toFixed(1)} ms (fastest of 5; median ${cpuJob.medianMs.toFixed(1)} ms)`);
+    loopFloors.push(await loopFloor('before', cpuJob, args));
+  }
 
   const measurements: Measurement[] = [];
   const outcomes: Partial<Record<SystemName, SystemOutcome>> = {};
   for (const system of args.systems) {
     console.log(`\n${system}`);
-    outcomes[system] = await runSystem(system, args, mode, measurements);
+    outcomes[system] = await runSystem(system, args, mode, cpuJob, measurements);
   }
 
+  // Again after the systems: the machine may have got busier or quieter meanwhile.
+  if (cpuJob !== null) loopFloors.push(await loopFloor('after', cpuJob, args));
+
   const ratios = computeRatios(measurements);
+  const targets = checkTargets(measurements);
   const failures = Object.entries(outcomes).flatMap(([system, o]) => o.failures.map((f) => `${system} / ${f.scenario}: ${f.message}`));
   const finishedAt = new Date();
 
@@ -70,6 +87,9 @@ async function main(): Promise<number> {
   console.log(renderTable(args.systems, measurements));
   console.log('\nRatios, offload / peer, this run:\n');
   console.log(renderRatios(ratios));
+  const floors = loopFloors.flatMap((f) => ('error' in f ? [] : [renderLoopFloor(f, f.when)]));
+  if (floors.length > 0) console.log(`\n${floors.join('\n')}`);
+  if (targets.length > 0) console.log(`\nTargets (reported, not asserted):\n\n${renderTargets(targets)}`);
   console.log('\nConfigurations:');
   for (const [system, o] of Object.entries(outcomes)) console.log(`  ${system}: ${o.config} (completion counted: ${o.completion})`);
   console.log(`\nEnvironment: ${JSON.stringify(environment)}`);
@@ -79,18 +99,35 @@ async function main(): Promise<number> {
 
   const out = new URL('./results/latest.json', import.meta.url);
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-  const report = { mode, args, startedAt, finishedAt, durationS: (finishedAt.getTime() - startedAt.getTime()) / 1000, environment, systems: outcomes, measurements, ratios, failures };
+  const durationS = (finishedAt.getTime() - startedAt.getTime()) / 1000;
+  const report = { mode, args, startedAt, finishedAt, durationS, environment, loadAverageAtEnd: loadavg().map((l) => l.toFixed(2)).join(' '), cpuJob, loopFloors, systems: outcomes, measurements, ratios, targets, failures };
   await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nwrote ${out.pathname} (${report.durationS.toFixed(0)} s in all)`);
   return failures.length > 0 ? 1 : 0;
 }
 
+type LoopFloorResult = ({ when: 'before' | 'after' } & LoopFloor) | { when: 'before' | 'after'; error: string };
+
+/** The loop floor (loop-floor.ts) in a process of its own; a failure is reported, not fatal. */
+async function loopFloor(when: 'before' | 'after', cpuJob: CpuJobSpec, args: BenchArgs): Promise<LoopFloorResult> {
+  const counts = args.quick ? QUICK : FULL;
+  try {
+    const floor = await measureLoopFloor(cpuJob, counts.loopWarmupMs, counts.loopWindowMs);
+    console.log(renderLoopFloor(floor, when));
+    return { when, ...floor };
+  } catch (err) {
+    console.error(`loop floor (${when}) not measured: ${(err as Error).message}`);
+    return { when, error: (err as Error).message };
+  }
+}
+
 /** Runs one system's scenarios in a child process; its measurements are appended as they arrive. */
-function runSystem(system: SystemName, args: BenchArgs, mode: 'full' | 'quick', measurements: Measurement[]): Promise<SystemOutcome> {
+function runSystem(system: SystemName, args: BenchArgs, mode: 'full' | 'quick', cpuJob: CpuJobSpec | null, measurements: Measurement[]): Promise<SystemOutcome> {
   const outcome: SystemOutcome = { config: '?', completion: '?', failures: [], warnings: [], elapsedS: 0 };
   const t0 = performance.now();
   // execArgv is inherited: the runner runs under the same `--import tsx`.
-  const child = fork(new URL('./system-runner.ts', import.meta.url), [system, args.scenarios.join(','), mode], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const argv = [system, args.scenarios.join(','), mode, ...(cpuJob === null ? [] : [JSON.stringify(cpuJob)])];
+  const child = fork(new URL('./system-runner.ts', import.meta.url), argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   child.on('message', (msg: FromRunner) => {
     if (msg.type === 'system') {
       outcome.config = msg.config;

@@ -1,5 +1,7 @@
 /**
- * Entry point of one system's run: `system-runner.ts <system> <scenario,...> <full|quick>`.
+ * Entry point of one system's run: `system-runner.ts <system> <scenario,...> <full|quick> [cpu job JSON]`.
+ * The CPU job (cpu-job.ts) is calibrated once by the orchestrator and given to every system, so all
+ * run the same job.
  *
  * Each system runs in a process of its own: it loads only its own library, no other system's
  * garbage, timers or open pools are around while it is measured, and a system that hangs or crashes
@@ -7,11 +9,13 @@
  * reported and the next one still runs.
  */
 import { FULL, QUICK } from './counts.ts';
-import { isScenarioName, METRICS, type ScenarioName } from './measurement.ts';
+import type { CpuJobSpec } from './cpu-job.ts';
+import { isScenarioName, METRICS, scenarioRunsOn, type ScenarioName } from './measurement.ts';
 import type { FromRunner } from './runner-protocol.ts';
 import type { ScenarioContext } from './scenarios/context.ts';
 import { enqueueScenario } from './scenarios/enqueue.ts';
 import { latencyScenario } from './scenarios/latency.ts';
+import { loopScenario } from './scenarios/loop.ts';
 import { processScenario } from './scenarios/process.ts';
 import { rssScenario } from './scenarios/rss.ts';
 import { isSystemName, loadSystem } from './systems/system.ts';
@@ -22,6 +26,7 @@ const SCENARIOS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<void>> =
   process: processScenario,
   latency: latencyScenario,
   rss: rssScenario,
+  loop: loopScenario,
 };
 
 // IPC sends are asynchronous: the last one must have left before process.exit, or it is lost.
@@ -33,9 +38,9 @@ function send(message: FromRunner): void {
   });
 }
 
-const [name, scenarioList, mode] = process.argv.slice(2);
+const [name, scenarioList, mode, cpuJobJson] = process.argv.slice(2);
 if (name === undefined || !isSystemName(name) || scenarioList === undefined || (mode !== 'full' && mode !== 'quick')) {
-  throw new Error('usage: system-runner.ts <system> <scenario,...> <full|quick>');
+  throw new Error('usage: system-runner.ts <system> <scenario,...> <full|quick> [cpu job JSON]');
 }
 process.on('disconnect', () => process.exit(1));
 captureWarnings(name, (message) => send({ type: 'warning', message }));
@@ -46,6 +51,7 @@ send({ type: 'system', name, config: system.config, completion: system.completio
 const ctx: ScenarioContext = {
   system,
   counts: mode === 'quick' ? QUICK : FULL,
+  cpuJob: cpuJobJson === undefined ? null : (JSON.parse(cpuJobJson) as CpuJobSpec),
   record(m) {
     const { label, unit } = METRICS[m.metric];
     console.log(`  [${name}] ${label}: ${format(m.value)} ${unit}${m.note === undefined ? '' : `  (${m.note})`}`);
@@ -55,6 +61,10 @@ const ctx: ScenarioContext = {
 };
 
 for (const scenario of scenarioList.split(',').filter(isScenarioName)) {
+  if (!scenarioRunsOn(scenario, name)) {
+    ctx.log(`${scenario}: not run on this system`);
+    continue;
+  }
   const t0 = performance.now();
   try {
     await SCENARIOS[scenario](ctx);

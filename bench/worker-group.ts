@@ -7,8 +7,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { Countdown } from './countdown.ts';
-import type { BenchClient, BenchWorker, StateRef, SystemName } from './systems/system.ts';
-import type { FromWorker, RssSummary, ToWorker } from './worker-protocol.ts';
+import type { BenchClient, BenchWorker, JobKind, StateRef, SystemName } from './systems/system.ts';
+import type { FromWorker, LoopWindow, RssSummary, ToWorker } from './worker-protocol.ts';
 
 export interface WorkerGroup {
   start(concurrency: number): Promise<void>;
@@ -60,14 +60,19 @@ export class ChildWorkers implements WorkerGroup {
   }
 
   /** Forks `count` children on `state` and resolves once every one has its client open. */
-  static async spawn(system: SystemName, state: StateRef, count: number): Promise<ChildWorkers> {
-    const children = await Promise.all(Array.from({ length: count }, () => WorkerChild.spawn(system, state)));
+  static async spawn(system: SystemName, state: StateRef, count: number, job: JobKind = 'noop'): Promise<ChildWorkers> {
+    const children = await Promise.all(Array.from({ length: count }, () => WorkerChild.spawn(system, state, job)));
     return new ChildWorkers(children);
   }
 
   start(concurrency: number, sampleRssMs: number | null = null): Promise<void> {
     this.done = new Countdown();
     return Promise.all(this.#children.map((c) => c.start(concurrency, sampleRssMs))).then(() => {});
+  }
+
+  /** One event-loop window in each child, while its worker runs (see worker-protocol.ts). */
+  measureLoop(warmupMs: number, windowMs: number): Promise<LoopWindow[]> {
+    return Promise.all(this.#children.map((c) => c.measureLoop(warmupMs, windowMs)));
   }
 
   async stop(): Promise<void> {
@@ -94,9 +99,9 @@ class WorkerChild {
     proc.on('exit', (code, signal) => this.#fail(new Error(`worker process exited (code ${code}, signal ${signal})`)));
   }
 
-  static async spawn(system: SystemName, state: StateRef): Promise<WorkerChild> {
+  static async spawn(system: SystemName, state: StateRef, job: JobKind): Promise<WorkerChild> {
     // execArgv is inherited: the child runs under the same `--import tsx` as this process.
-    const child = new WorkerChild(fork(WORKER_ENTRY, [system, JSON.stringify(state)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const child = new WorkerChild(fork(WORKER_ENTRY, [system, JSON.stringify(state), job], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     await child.#reply('ready');
     return child;
   }
@@ -149,6 +154,13 @@ class WorkerChild {
     const started = this.#reply('started');
     this.#send({ type: 'start', concurrency, sampleRssMs });
     await started;
+  }
+
+  async measureLoop(warmupMs: number, windowMs: number): Promise<LoopWindow> {
+    const loop = this.#reply('loop');
+    this.#send({ type: 'measure-loop', warmupMs, windowMs });
+    const { type: _, ...window } = await loop;
+    return window;
   }
 
   async stop(): Promise<Extract<FromWorker, { type: 'stopped' }>> {

@@ -1,13 +1,16 @@
 /**
- * Entry point of a worker child process: `worker-process.ts <system> <state as JSON>`. Opens a client
- * on the state it is given, then runs workers on command (worker-protocol.ts) and reports how many
- * jobs they finished. Used for the multi-process run and for RSS, which must be a process of its own.
+ * Entry point of a worker child process: `worker-process.ts <system> <state as JSON> [job kind]`.
+ * Opens a client on the state it is given, then runs workers on command (worker-protocol.ts) and
+ * reports how many jobs they finished. Used for the multi-process run, for RSS and for the loop
+ * scenario, which must each measure a process of their own.
  *
  * Progress goes out every 10 ms rather than per job: IPC per job would cost the worker more than a
  * no-op job does. The latest completion time travels with it, so the parent's end time is exact.
  */
 import { Countdown } from './countdown.ts';
-import { isSystemName, loadSystem, type BenchWorker, type StateRef } from './systems/system.ts';
+import { LoopProbe } from './loop-probe.ts';
+import { sleep } from './poll-until.ts';
+import { isJobKind, isSystemName, loadSystem, openClient, type BenchWorker, type StateRef } from './systems/system.ts';
 import type { FromWorker, RssSummary, ToWorker } from './worker-protocol.ts';
 import { captureWarnings } from './warnings.ts';
 
@@ -17,9 +20,9 @@ function send(message: FromWorker): void {
   process.send?.(message);
 }
 
-const [name, stateJson] = process.argv.slice(2);
-if (name === undefined || !isSystemName(name) || stateJson === undefined) {
-  throw new Error('usage: worker-process.ts <system> <state json>');
+const [name, stateJson, job = 'noop'] = process.argv.slice(2);
+if (name === undefined || !isSystemName(name) || stateJson === undefined || !isJobKind(job)) {
+  throw new Error('usage: worker-process.ts <system> <state json> [noop|cpu-off-loop|cpu-on-loop]');
 }
 // The parent is gone: nothing will stop this worker, so stop now.
 process.on('disconnect', () => process.exit(1));
@@ -27,7 +30,7 @@ process.on('disconnect', () => process.exit(1));
 captureWarnings(`${name} worker ${process.pid}`);
 
 const system = await loadSystem(name);
-const client = await system.open(JSON.parse(stateJson) as StateRef);
+const client = await openClient(system, JSON.parse(stateJson) as StateRef, job);
 // Connects (and for offload, checks migrations) before the parent starts any clock.
 await client.unfinished();
 const idleBytes = process.memoryUsage.rss();
@@ -55,6 +58,21 @@ async function handle(msg: ToWorker): Promise<void> {
       );
       if (msg.sampleRssMs !== null) timers.push(setInterval(() => rss.push(process.memoryUsage.rss()), msg.sampleRssMs));
       send({ type: 'started' });
+      return;
+    }
+    case 'measure-loop': {
+      // Timed here, not by the parent: a parent's message to a blocked loop would arrive late.
+      const counting = done;
+      await sleep(msg.warmupMs);
+      const before = counting.count;
+      const probe = new LoopProbe();
+      probe.start();
+      await sleep(msg.windowMs);
+      const reading = probe.stop();
+      const completed = counting.count - before;
+      // Asked after the window, so that whatever it costs is not measured.
+      const details = (await client.details?.()) ?? {};
+      send({ type: 'loop', reading, completed, details });
       return;
     }
     case 'stop': {

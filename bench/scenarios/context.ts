@@ -5,20 +5,23 @@
  */
 import type { Counts } from '../counts.ts';
 import { BULK_SIZE } from '../counts.ts';
+import type { CpuJobSpec } from '../cpu-job.ts';
 import type { Measurement } from '../measurement.ts';
-import type { BenchClient, BenchSystem, Payload, StateRef } from '../systems/system.ts';
+import { openClient, type BenchClient, type BenchSystem, type JobKind, type Payload, type StateRef } from '../systems/system.ts';
 
 export interface ScenarioContext {
   system: BenchSystem;
   counts: Counts;
+  /** The loop scenario's CPU job, calibrated once by the orchestrator; null when that scenario is not run. */
+  cpuJob: CpuJobSpec | null;
   record(m: Omit<Measurement, 'system'>): void;
   log(line: string): void;
 }
 
-export async function withState<T>(system: BenchSystem, fn: (client: BenchClient, state: StateRef) => Promise<T>): Promise<T> {
+export async function withState<T>(system: BenchSystem, fn: (client: BenchClient, state: StateRef) => Promise<T>, job: JobKind = 'noop'): Promise<T> {
   const state = await system.create();
   try {
-    const client = await system.open(state);
+    const client = await openClient(system, state, job);
     try {
       return await fn(client, state);
     } finally {

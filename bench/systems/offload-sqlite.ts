@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sqlite } from '../../src/storage/sqlite/index.ts';
-import { offloadClient } from './offload-client.ts';
+import { OFFLOAD_LOOP_WAYS, offloadClient } from './offload-client.ts';
 import type { BenchSystem } from './system.ts';
 
 export const offloadSqlite: BenchSystem = {
@@ -18,12 +18,15 @@ export const offloadSqlite: BenchSystem = {
   // Run from TypeScript source, the store thread registers tsx again, and on Node 20 that starts one
   // more loader thread. A built package (dist/) has neither.
   rssNote: 'from source, the SQLite store thread loads its own tsx (an extra loader thread); built, it does not',
+  // The loop scenario runs offload on this store only: one store is enough to show where the CPU
+  // job runs, and SQLite has no database server competing with the job for the 2 cores.
+  loopWays: OFFLOAD_LOOP_WAYS,
   async create() {
     const dir = await mkdtemp(join(tmpdir(), 'offload-bench-'));
     return { dir, path: join(dir, 'offload.db') };
   },
-  async open(state) {
-    return offloadClient(sqlite({ path: state['path']! }));
+  async open(state, job) {
+    return offloadClient(sqlite({ path: state['path']! }), job);
   },
   async destroy(state) {
     await rm(state['dir']!, { recursive: true, force: true });

@@ -23,12 +23,13 @@ export function dropSchema(schema: string): Promise<void> {
   });
 }
 
-/** Drops schemas that killed runs left behind; returns their names. */
-export function dropLeftoverSchemas(): Promise<string[]> {
+/** Drops the schemas of the suite's prefix that `isLeftover` accepts (by name); returns their names. */
+export function dropLeftoverSchemas(isLeftover: (name: string) => boolean): Promise<string[]> {
   return withAdmin(async (sql) => {
     const rows = await sql<Array<{ name: string }>>`SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE ${`${SCHEMA_PREFIX}%`}`;
-    for (const r of rows) await sql.unsafe(`DROP SCHEMA IF EXISTS "${r.name}" CASCADE`);
-    return rows.map((r) => r.name);
+    const names = rows.map((r) => r.name).filter(isLeftover);
+    for (const name of names) await sql.unsafe(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+    return names;
   });
 }
 

@@ -15,11 +15,21 @@
 export const SYSTEM_NAMES = ['offload-sqlite', 'offload-postgres', 'bullmq', 'graphile-worker', 'pg-boss'] as const;
 export type SystemName = (typeof SYSTEM_NAMES)[number];
 
-/** What every job carries: its index and, in the latency scenario, `performance.now()` of the producer at enqueue. */
+/**
+ * What every job carries: its index; in the latency scenario, `performance.now()` of the producer
+ * at enqueue; in the loop scenario, the CPU job's rounds (cpu-job.ts).
+ */
 export interface Payload {
   i: number;
   t?: number;
+  rounds?: number;
 }
+
+/**
+ * What a client's jobs do: nothing (every scenario but one), or the loop scenario's CPU job, run
+ * off the main thread (on a thread the system manages) or on it. Fixed when the client is opened.
+ */
+export type JobKind = 'noop' | 'cpu-off-loop' | 'cpu-on-loop';
 
 /** Where one fresh state lives (a file, a schema, a queue name), as strings a child process can receive. */
 export type StateRef = Readonly<Record<string, string>>;
@@ -43,6 +53,8 @@ export interface BenchClient {
   startWorker(concurrency: number, hooks: WorkerHooks): Promise<BenchWorker>;
   /** Jobs the store does not yet record as finished: waiting, running, or done but not yet written. */
   unfinished(): Promise<number>;
+  /** System-specific figures worth keeping with a loop measurement (offload: its pool and loop guard). */
+  details?(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -59,8 +71,14 @@ export interface BenchSystem {
   pollBoundRate(concurrency: number): number | null;
   /** Said with this system's RSS figure when something about how it runs here inflates it. */
   readonly rssNote?: string;
+  /**
+   * How this system runs the loop scenario's CPU job off the main thread and on it, each as its
+   * configuration text; a way left out is not offered, and without any the scenario does not apply.
+   */
+  readonly loopWays?: { off?: string; on?: string };
   create(): Promise<StateRef>;
-  open(state: StateRef): Promise<BenchClient>;
+  /** A client whose jobs are `job` (default `noop`). Called through openClient, which refuses a kind not offered. */
+  open(state: StateRef, job?: JobKind): Promise<BenchClient>;
   destroy(state: StateRef): Promise<void>;
 }
 
@@ -81,6 +99,17 @@ const LOADERS: Record<SystemName, () => Promise<BenchSystem>> = {
   'pg-boss': async () => (await import('./pg-boss.ts')).pgBoss,
 };
 
+/** Opens a client of `system` whose jobs are `job`, refusing a CPU way the system does not declare in `loopWays`. */
+export async function openClient(system: BenchSystem, state: StateRef, job: JobKind = 'noop'): Promise<BenchClient> {
+  const way = job === 'cpu-off-loop' ? 'off' : job === 'cpu-on-loop' ? 'on' : null;
+  if (way !== null && system.loopWays?.[way] === undefined) throw new Error(`${system.name} does not run the CPU job ${way} the loop`);
+  return system.open(state, job);
+}
+
+export function isJobKind(value: string): value is JobKind {
+  return value === 'noop' || value === 'cpu-off-loop' || value === 'cpu-on-loop';
+}
+
 export function isSystemName(value: string): value is SystemName {
   return (SYSTEM_NAMES as readonly string[]).includes(value);
 }
@@ -88,4 +117,12 @@ export function isSystemName(value: string): value is SystemName {
 /** A name no earlier run used, for schemas, files and queues. Lower case: it is also a PostgreSQL identifier. */
 export function freshName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** When freshName() made `name` (epoch ms), or null for a name it did not make. */
+export function freshNameTime(name: string): number | null {
+  const parts = name.split('_');
+  const stamp = parts.length >= 3 ? parts[parts.length - 2]! : '';
+  if (!/^[0-9a-z]{8,9}$/.test(stamp)) return null;
+  return Number.parseInt(stamp, 36);
 }
