@@ -32,6 +32,8 @@ export interface ExecutorDeps {
   threads: ThreadPool | null;
   /** Runs each attempt in its span (OpenTelemetry); null when tracing is off or unavailable. */
   instrumentation: Instrumentation | null;
+  /** The job is due again in `ms` (a retry or snooze): claim then rather than at the next poll. */
+  wakeAfter: (ms: number) => void;
 }
 
 /**
@@ -138,6 +140,7 @@ export async function executeJob(claimed: ClaimedJob, d: ExecutorDeps, shutdown:
       d.events.emit('job:lease-lost', { job });
       return;
     }
+    if ((t.state === 'retryable' || t.state === 'scheduled') && t.delayMs !== null) d.wakeAfter(t.delayMs);
     const durationMs = d.clock.now() - started;
     switch (t.state) {
       case 'completed':

@@ -7,8 +7,15 @@
  * `windowMs` of samples give p50/p99/max. Cost: 50 wake-ups a second, a few microseconds each.
  *
  * Modes: stopped -> healthy <-> overloaded. Healthy -> overloaded when the window's p99 goes over
- * `maxDelayMs`; back to healthy only when p99 falls under `resumeDelayMs` (lower, so the state
- * does not flap at the threshold). Callers (the producer) stop claiming while overloaded.
+ * `maxDelayMs` while the loop was busy (utilisation of at least 25% over the window); back to
+ * healthy only when p99 falls under `resumeDelayMs` (lower, so the state does not flap at the
+ * threshold). Callers (the producer) stop claiming while overloaded.
+ *
+ * Why the utilisation condition: a timer that fires late while the loop sat idle means the
+ * process was not given a CPU (other processes had them), not that this loop is drowning. Seen
+ * here on a loaded 2-core machine: 270 ms timer delays at 0.4% utilisation, which alone paused
+ * claiming for a second at a time. A handler holding the loop for 500 ms makes the window at
+ * least 50% busy, and a loop drowning in callbacks is busy throughout.
  *
  * Blocking: a single sample of at least `blockedMs` means one stretch held the loop that long.
  * The report names the main-thread tasks that ran since the previous sample (the culprit may
@@ -37,14 +44,12 @@ export class LoopHealth {
   readonly #logger: Logger;
   /** Main-thread tasks that ran since the previous sample (see the header). */
   readonly #recentTasks: () => string[];
-  /** Ring of [at, delayMs] samples covering the window. */
-  #samples: Array<{ at: number; delayMs: number }> = [];
+  /** Samples covering the window: lateness, and the loop's busy time since the previous sample. */
+  #samples: Array<{ at: number; delayMs: number; activeMs: number }> = [];
   #timer: NodeJS.Timeout | null = null;
   #expected = 0;
   #overloaded = false;
   #elu: EventLoopUtilization | null = null;
-  #eluAt = 0;
-  #utilization = 0;
   #listeners = new Set<(overloaded: boolean) => void>();
 
   constructor(options: LoopHealthOptions, events: TypedEvents, logger: Logger, recentTasks: () => string[]) {
@@ -63,7 +68,6 @@ export class LoopHealth {
     if (this.#timer !== null) return;
     this.#expected = performance.now() + this.#o.sampleMs;
     this.#elu = performance.eventLoopUtilization();
-    this.#eluAt = performance.now();
     this.#timer = setInterval(() => this.#sample(), this.#o.sampleMs).unref();
   }
 
@@ -94,23 +98,28 @@ export class LoopHealth {
       delayP50Ms: round(at(0.5)),
       delayP99Ms: round(at(0.99)),
       delayMaxMs: round(sorted.at(-1) ?? 0),
-      utilization: round(this.#utilization, 3),
+      utilization: round(this.#utilization(), 3),
       overloaded: this.#overloaded,
     };
+  }
+
+  /** Busy share of the window (0..1). */
+  #utilization(): number {
+    const first = this.#samples[0];
+    if (first === undefined) return 0;
+    const span = this.#samples.at(-1)!.at - first.at + this.#o.sampleMs;
+    return Math.min(1, this.#samples.reduce((n, s) => n + s.activeMs, 0) / span);
   }
 
   #sample(): void {
     const now = performance.now();
     const delayMs = Math.max(0, now - this.#expected);
     this.#expected = now + this.#o.sampleMs;
-    this.#samples.push({ at: now, delayMs });
+    const elu = performance.eventLoopUtilization();
+    const activeMs = elu.active - (this.#elu?.active ?? elu.active);
+    this.#elu = elu;
+    this.#samples.push({ at: now, delayMs, activeMs });
     while (this.#samples.length > 0 && this.#samples[0]!.at < now - this.#o.windowMs) this.#samples.shift();
-    if (now - this.#eluAt >= this.#o.windowMs) {
-      const elu = performance.eventLoopUtilization();
-      this.#utilization = performance.eventLoopUtilization(elu, this.#elu!).utilization;
-      this.#elu = elu;
-      this.#eluAt = now;
-    }
     const tasks = this.#recentTasks();
     if (delayMs >= this.#o.blockedMs) {
       const durationMs = Math.round(delayMs);
@@ -127,8 +136,8 @@ export class LoopHealth {
   }
 
   #judge(): void {
-    const p99 = this.stats().delayP99Ms;
-    if (!this.#overloaded && p99 > this.#o.maxDelayMs) {
+    const { delayP99Ms: p99, utilization } = this.stats();
+    if (!this.#overloaded && p99 > this.#o.maxDelayMs && utilization >= BUSY) {
       this.#overloaded = true;
       this.#events.emit('loop:overloaded', { delayP99Ms: p99, thresholdMs: this.#o.maxDelayMs });
       for (const fn of this.#listeners) fn(true);
@@ -139,5 +148,8 @@ export class LoopHealth {
     }
   }
 }
+
+/** The busy share of the window without which late timers are not counted as overload (see the header). */
+const BUSY = 0.25;
 
 const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;

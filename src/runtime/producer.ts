@@ -122,6 +122,15 @@ export class Producer {
     });
   }
 
+  /**
+   * A job of ours is due in `ms` (a short retry backoff or snooze): claim then instead of up to a
+   * poll period later. Beyond the poll period the poll finds it anyway.
+   */
+  wakeAfter(ms: number): void {
+    if (!this.#running || ms >= this.#o.pollMs) return;
+    setTimeout(() => this.wake(), ms).unref();
+  }
+
   #schedulePoll(): void {
     if (!this.#running) return;
     // Referenced on purpose: a started worker keeps its process alive.
@@ -133,13 +142,17 @@ export class Producer {
 
   /** Starts claims for the free slots, as many as may be in flight. */
   #fill(): void {
+    let started = false;
     while (this.#running) {
       // Held back (a drowning loop must not take more work); the caller wakes us on recovery.
       if (!this.#o.mayClaim()) return;
       const free = this.#o.concurrency - this.#inFlight - this.#reserved;
       if (free <= 0 || this.#pending >= 2 * this.#o.concurrency) return;
       if (this.#claims.size >= (this.#backlog ? 2 : 1)) {
-        this.#wanted = true;
+        // A wake-up that finds every claim in flight claims again when one returns. Not when this
+        // round started the claim itself: that claim is the answer to the wake-up, and wanting
+        // another would make an idle producer claim in a tight loop.
+        if (!started) this.#wanted = true;
         return;
       }
       const limit = Math.min(free, this.#o.claimBatch);
@@ -149,6 +162,7 @@ export class Producer {
         this.#reserved -= limit;
       });
       this.#claims.add(claim);
+      started = true;
     }
   }
 

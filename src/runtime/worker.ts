@@ -82,6 +82,7 @@ export class Workers {
       maxResultBytes: s.maxResultBytes,
       threads: this.#pool,
       instrumentation: s.instrumentation,
+      wakeAfter: (ms: number) => this.#producer.wakeAfter(ms),
     };
     const run = async (job: ClaimedJob, release: () => void) => {
       // Thread tasks cannot block the loop: only main-thread ones are named in loop:blocked.
