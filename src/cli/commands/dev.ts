@@ -73,16 +73,19 @@ async function dev(flags: DevFlags, io: CliIo): Promise<number> {
     const taken = (err as { code?: unknown }).code === 'EADDRINUSE';
     throw new FatalError(`cannot serve on 127.0.0.1:${flags.port}: ${(err as Error).message}${taken ? ' (another process uses it: try --port 0)' : ''}`, { cause: err });
   }
-  io.stdout.write(banner(url, spec, tasks, flags, server.fastify.hasRoute({ method: 'GET', url: '/metrics' })));
   const offFeed = flags.quiet ? () => {} : feed(offload, io);
   const srv = server;
-  return untilStopped(io, log, async () => {
+  // Listening for the stop signals before the banner says we are up: a signal sent as soon as
+  // the banner is read must find them.
+  const stopped = untilStopped(io, log, async () => {
     io.stdout.write(`stopping: running jobs get ${duration(flags.graceMs)} to finish\n`);
     offFeed();
     await srv.close();
     await offload.close({ graceMs: flags.graceMs });
     io.stdout.write('stopped\n');
   });
+  io.stdout.write(banner(url, spec, tasks, flags, server.fastify.hasRoute({ method: 'GET', url: '/metrics' })));
+  return stopped;
 }
 
 function banner(url: string, spec: string, tasks: ReadonlyArray<TaskDefinition<any, any, any>>, flags: DevFlags, metrics: boolean): string {
@@ -112,7 +115,7 @@ function banner(url: string, spec: string, tasks: ReadonlyArray<TaskDefinition<a
 
 /** One line per job outcome; returns the unsubscribe function. */
 function feed(offload: Offload, io: CliIo): () => void {
-  const say = (line: string) => io.stdout.write(`${new Date().toISOString().slice(11, 23)}  ${line}\n`);
+  const say = (line: string) => io.stdout.write(`${new Date(io.now()).toISOString().slice(11, 23)}  ${line}\n`);
   const offs = [
     offload.on('job:completed', ({ job, durationMs }) => say(`ok      job ${job.id} ${job.task} completed in ${duration(durationMs)} (attempt ${job.attempt})`)),
     offload.on('job:failed', ({ job, error, nextState, delayMs }) =>

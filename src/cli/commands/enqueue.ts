@@ -59,7 +59,7 @@ export function enqueueCommand(io: CliIo, finish: (code: number) => void): Comma
         try {
           const { job, created } = await offload.enqueue(task, payload, options);
           if (flags.json) io.stdout.write(json({ job, created }));
-          else if (created) io.stdout.write(`enqueued job ${job.id} (${job.task}, queue ${job.queue}, runs ${relative(job.runAt, Date.now())})\n`);
+          else if (created) io.stdout.write(`enqueued job ${job.id} (${job.task}, queue ${job.queue}, runs ${relative(job.runAt, io.now())})\n`);
           else io.stdout.write(`job ${job.id} already exists for idempotency key '${job.idempotencyKey}' (${job.state}); nothing enqueued\n`);
           return EXIT.ok;
         } finally {

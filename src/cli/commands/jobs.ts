@@ -80,7 +80,7 @@ export function jobsCommand(io: CliIo, finish: Finish): Command {
             ...(flags.cursor === undefined ? {} : { cursor: flags.cursor }),
           });
           if (flags.json) io.stdout.write(json(page));
-          else io.stdout.write(listText(page.jobs, page.nextCursor, Date.now()));
+          else io.stdout.write(listText(page.jobs, page.nextCursor, io.now()));
           return EXIT.ok;
         }),
       ),
@@ -98,7 +98,7 @@ export function jobsCommand(io: CliIo, finish: Finish): Command {
             io.stderr.write(`offload: no job with id '${id}'\n`);
             return EXIT.notFound;
           }
-          io.stdout.write(flags.json ? json(job) : showText(job, Date.now()));
+          io.stdout.write(flags.json ? json(job) : showText(job, io.now()));
           return EXIT.ok;
         }),
       ),

@@ -81,11 +81,11 @@ async function stats(flags: StatsFlags, io: CliIo): Promise<number> {
     for (let frame = 0; frame < frames && !stop.requested; frame++) {
       let text: string;
       try {
-        const snap = await snapshot(offload, flags.url);
+        const snap = await snapshot(offload, flags.url, () => io.now());
         text = flags.json ? `${JSON.stringify(snap, null, live ? 0 : 2)}\n` : frameText(snap);
       } catch (err) {
         if (frame === 0) throw unreachable(storeSpecOf(flags, io), err);
-        text = flags.json ? `${JSON.stringify({ at: new Date().toISOString(), error: (err as Error).message })}\n` : `${new Date().toISOString()}  the store failed: ${(err as Error).message}\n`;
+        text = flags.json ? `${JSON.stringify({ at: new Date(io.now()).toISOString(), error: (err as Error).message })}\n` : `${new Date(io.now()).toISOString()}  the store failed: ${(err as Error).message}\n`;
       }
       // Redraw in place: up over the previous frame, clear to the end of the screen.
       if (live && !flags.json && drawn > 0) io.stdout.write(`\x1b[${drawn}F\x1b[J`);
@@ -109,10 +109,10 @@ async function stats(flags: StatsFlags, io: CliIo): Promise<number> {
   }
 }
 
-export async function snapshot(offload: Offload, url: string | undefined): Promise<StatsSnapshot> {
+export async function snapshot(offload: Offload, url: string | undefined, now: () => number): Promise<StatsSnapshot> {
   const [queues, page, loop] = await Promise.all([offload.queues.list(), offload.jobs.list({ state: 'completed', limit: RECENT }), url === undefined ? null : loopOf(url)]);
   return {
-    at: new Date().toISOString(),
+    at: new Date(now()).toISOString(),
     queues,
     finishedPerSec: queues.reduce((n, q) => n + q.drainPerSec, 0),
     recent: latency(page.jobs),

@@ -23,14 +23,14 @@ export function untilStopped(io: CliIo, log: StopLog, stop: (signal: NodeJS.Sign
   return new Promise<number>((resolve) => {
     let firstAt: number | null = null;
     const off = io.onStopSignal((signal) => {
-      if (firstAt !== null && Date.now() - firstAt < DUPLICATE_SIGNAL_MS) return;
+      if (firstAt !== null && io.now() - firstAt < DUPLICATE_SIGNAL_MS) return;
       if (firstAt !== null) {
         log.warn({ signal }, 'second signal: stopping at once');
         off();
         resolve(130);
         return;
       }
-      firstAt = Date.now();
+      firstAt = io.now();
       stop(signal).then(
         () => {
           off();

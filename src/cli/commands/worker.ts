@@ -75,6 +75,14 @@ async function work(flags: WorkerFlags, io: CliIo): Promise<number> {
     if (isOffloadError(err, 'OFFLOAD_INVALID_OPTIONS')) throw new UsageError(err.message);
     throw new FatalError(`cannot start the workers: ${(err as Error).message}`, { cause: err });
   }
+  // Listening for the stop signals before the line that says we are up: a signal sent as soon as
+  // it is read must find them.
+  const stopped = untilStopped(io, log, async (signal) => {
+    log.info({ signal, graceMs: flags.graceMs }, 'stopping');
+    metrics?.server.close();
+    await offload.close({ graceMs: flags.graceMs });
+    log.info({}, 'stopped');
+  });
   log.info(
     {
       workerId: offload.workerId,
@@ -86,12 +94,7 @@ async function work(flags: WorkerFlags, io: CliIo): Promise<number> {
     },
     'worker started',
   );
-  return untilStopped(io, log, async (signal) => {
-    log.info({ signal, graceMs: flags.graceMs }, 'stopping');
-    metrics?.server.close();
-    await offload.close({ graceMs: flags.graceMs });
-    log.info({}, 'stopped');
-  });
+  return stopped;
 }
 
 /** GET /metrics on its own small server: a worker has no HTTP API to mount it on. */
