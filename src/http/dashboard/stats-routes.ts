@@ -1,0 +1,45 @@
+/**
+ * GET /dashboard/stats: Server-Sent Events of the dashboard's stats (stats-recorder.ts).
+ *
+ *   history          first: `StatsHistoryEvent`, the kept samples (15 min) and the latest picture.
+ *   sample           every second: `StatsSampleEvent`.
+ *   session-expired  the session ended while the page was open; the stream ends with it.
+ *
+ * The stream does not extend the session: an open page counts as use only when someone acts on it.
+ */
+import type { FastifyInstance } from 'fastify';
+import { SseStream } from '../sse.ts';
+import type { DashboardAccess } from './access.ts';
+import type { StatsRecorder } from './stats-recorder.ts';
+
+/** Enough for the history event (about 900 samples of 300 bytes) and a slow reader's backlog. */
+const MAX_BUFFERED_BYTES = 4 << 20;
+
+export function statsRoutes(fastify: FastifyInstance, deps: { access: DashboardAccess; recorder: StatsRecorder; closing: AbortSignal; keepAliveMs: number }): void {
+  const { access, recorder, closing } = deps;
+  fastify.get('/dashboard/stats', { onRequest: access.require('read') }, async (request, reply) => {
+    const session = access.sessionOf(request);
+    const sse = new SseStream({ keepAliveMs: deps.keepAliveMs, retryMs: 2000, maxBufferedBytes: MAX_BUFFERED_BYTES });
+    sse.send('history', recorder.history());
+    const unsubscribe = recorder.subscribe((event) => {
+      if (access.sessions.get(session.id) === null) {
+        sse.send('session-expired', {});
+        sse.end();
+        return;
+      }
+      sse.send('sample', event);
+    });
+    const onClosing = () => sse.end();
+    closing.addEventListener('abort', onClosing, { once: true });
+    sse.onEnd(() => {
+      unsubscribe();
+      closing.removeEventListener('abort', onClosing);
+    });
+    reply.raw.on('close', () => sse.end());
+    return reply
+      .header('content-type', 'text/event-stream; charset=utf-8')
+      .header('cache-control', 'no-cache, no-transform')
+      .header('x-accel-buffering', 'no')
+      .send(sse.stream);
+  });
+}

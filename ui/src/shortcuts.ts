@@ -1,0 +1,39 @@
+/**
+ * Keyboard shortcuts: `g` then `o`, `q`, `j` or `w` goes to a page; `/` goes to the job search.
+ * Ignored while typing in a field, and with a modifier held.
+ */
+import { useEffect } from 'preact/hooks';
+import { href, navigate } from './router.ts';
+
+const PAGES: Record<string, string> = { o: '/', q: '/queues', j: '/jobs', w: '/workers' };
+
+function typing(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName));
+}
+
+export function useShortcuts(): void {
+  useEffect(() => {
+    let pendingG = false;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.altKey || e.ctrlKey || e.metaKey || typing(e.target)) return;
+      if (pendingG) {
+        pendingG = false;
+        const page = PAGES[e.key];
+        if (page !== undefined) {
+          e.preventDefault();
+          navigate(href(page));
+        }
+        return;
+      }
+      if (e.key === 'g') pendingG = true;
+      else if (e.key === '/') {
+        e.preventDefault();
+        if (!window.location.hash.startsWith('#/jobs') || /^#\/jobs\/./.test(window.location.hash)) navigate(href('/jobs'));
+        // The search field exists once the Jobs page rendered.
+        requestAnimationFrame(() => document.getElementById('job-search')?.focus());
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+}
