@@ -9,6 +9,8 @@ export interface CliIo {
   stderr: Writable;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
+  /** The clock, in milliseconds (Date.now for the real process). */
+  now(): number;
   /** Calls `fn` on each SIGINT or SIGTERM; returns the unsubscribe function. */
   onStopSignal(fn: (signal: NodeJS.Signals) => void): () => void;
 }
@@ -19,6 +21,7 @@ export function processIo(): CliIo {
     stderr: process.stderr,
     env: process.env,
     cwd: process.cwd(),
+    now: () => Date.now(),
     onStopSignal(fn) {
       process.on('SIGINT', fn);
       process.on('SIGTERM', fn);

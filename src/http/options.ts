@@ -29,6 +29,8 @@ export interface OffloadHttpOptions {
   watchMaxPollMs?: number;
   /** Answer 503 before reading the request while the event loop is overloaded. Default true. */
   shedLoad?: boolean;
+  /** A store that has not answered /readyz's check within this long makes it answer 503. Default 2000. */
+  readyTimeoutMs?: number;
 }
 
 export interface ResolvedHttpOptions {
@@ -42,6 +44,7 @@ export interface ResolvedHttpOptions {
   watchMinPollMs: number;
   watchMaxPollMs: number;
   shedLoad: boolean;
+  readyTimeoutMs: number;
 }
 
 export const PLUGIN_KEYS = [
@@ -55,6 +58,7 @@ export const PLUGIN_KEYS = [
   'watchMinPollMs',
   'watchMaxPollMs',
   'shedLoad',
+  'readyTimeoutMs',
 ] as const;
 
 function distance(a: string, b: string): number {
@@ -122,5 +126,6 @@ export function resolveHttpOptions(options: unknown, where: string, extraKeys: r
     watchMinPollMs,
     watchMaxPollMs: intOption(o['watchMaxPollMs'], `${where}: watchMaxPollMs`, watchMinPollMs, 600_000, Math.max(1000, watchMinPollMs)),
     shedLoad: boolOption(o['shedLoad'], `${where}: shedLoad`, true),
+    readyTimeoutMs: intOption(o['readyTimeoutMs'], `${where}: readyTimeoutMs`, 1, 60_000, 2000),
   };
 }

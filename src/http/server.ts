@@ -10,6 +10,7 @@ import { OffloadError } from '../index.ts';
 import { offloadDashboard } from './dashboard/plugin.ts';
 import { checkKeys, intOption, resolveHttpOptions, type OffloadHttpOptions } from './options.ts';
 import { offloadHttp } from './plugin.ts';
+import { sendProblem, toProblem } from './problem.ts';
 
 export interface HttpServerOptions extends OffloadHttpOptions {
   /** A pino logger, or false for none. Default: pino at `info` on stdout. Payloads and tokens are never logged. */
@@ -72,6 +73,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     keepAliveTimeout: intOption(keepAliveTimeoutMs, 'createHttpServer(): keepAliveTimeoutMs', 1, 3_600_000, 72_000),
     requestIdHeader: false,
     logController: new LogController({ disableRequestLogging: logRequests === false }),
+    // Errors Fastify raises before routing (a malformed URL) are problems too.
+    frameworkErrors: (err, _request, reply) => {
+      void sendProblem(reply, toProblem(err, resolved.bodyLimitBytes));
+    },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

@@ -7,7 +7,7 @@ import { get } from 'node:http';
 import { it } from 'node:test';
 import { defineTask } from '../../src/index.ts';
 import { deferred } from '../e2e/helpers.ts';
-import { body, httpSuite, type Problem } from './harness.ts';
+import { body, httpSuite, logSink, type Problem } from './harness.ts';
 import { openSse, type SseEvent } from './sse-client.ts';
 
 interface JobData {
@@ -107,6 +107,21 @@ httpSuite('GET /v1/jobs/:id/events', (s) => {
     await sse.ended;
   });
 
+  it('a store that fails while a job is followed: the stream stays open, the failure is logged, reads go on', async () => {
+    const sink = logSink();
+    const t = defineTask({ name: s.unique('frail'), handler: () => null });
+    const { server, inject, offload } = s.api({ offload: { tasks: [t] }, http: { watchMaxPollMs: 20 }, logTo: sink.stream });
+    const job = body<JobData>(await inject({ method: 'POST', url: '/v1/jobs', payload: { task: t.name, delayMs: 60_000 } }));
+    const sse = await openSse(`${await server.listen({ port: 0 })}/v1/jobs/${job.id}/events`);
+    await sse.next(() => true);
+    await offload.close();
+    const warned = await sink.line('reading a followed job failed; retrying');
+    assert.equal(warned['jobId'], job.id);
+    assert.equal(sse.events.length, 1);
+    await server.close();
+    await sse.ended;
+  });
+
   it('a client that disconnects stops being followed; others on the same job go on', async () => {
     const t = defineTask({ name: s.unique('shared'), handler: () => 'ok' });
     const { server, inject, offload } = s.api({ offload: { tasks: [t] }, http: { watchMaxPollMs: 50 } });
@@ -180,6 +195,24 @@ httpSuite('GET /v1/jobs/:id/result', (s) => {
       assert.deepEqual(body<Problem>(res).errors?.map((e) => e.pointer), ['/wait']);
     }
     assert.equal((await inject({ method: 'GET', url: '/v1/jobs/424242/result?wait=1s' })).statusCode, 404);
+  });
+
+  it('404 when the job is deleted during the wait', async () => {
+    const t = defineTask({ name: s.unique('vanishing'), handler: () => null });
+    const { inject, offload } = s.api({ offload: { tasks: [t] } });
+    const job = body<JobData>(await inject({ method: 'POST', url: '/v1/jobs', payload: { task: t.name, delayMs: 60_000 } }));
+    const waiting = deferred();
+    const original = offload.jobs.waitFor.bind(offload.jobs);
+    offload.jobs.waitFor = (id, options) => {
+      waiting.resolve();
+      return original(id, options);
+    };
+    const answer = inject({ method: 'GET', url: `/v1/jobs/${job.id}/result?wait=60s` });
+    await waiting.promise;
+    await offload.jobs.delete(job.id);
+    const res = await answer;
+    assert.equal(res.statusCode, 404);
+    assert.equal(body<Problem>(res).code, 'OFFLOAD_JOB_NOT_FOUND');
   });
 
   it('a long-poll in flight answers 202 when the server closes (real socket)', async () => {

@@ -4,7 +4,7 @@
  * over a real socket where the socket is the point (event streams, oversized chunked bodies).
  */
 import { after, describe } from 'node:test';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { createOffload, type Offload, type OffloadOptions } from '../../src/index.ts';
 import { createHttpServer, type HttpServer, type HttpServerOptions } from '../../src/http/index.ts';
@@ -48,7 +48,9 @@ export function httpSuite(title: string, declare: (s: SuiteContext) => void): vo
         await store.dispose();
       });
       const client = (options: Omit<OffloadOptions, 'store'> = {}) => {
-        const c = createOffload({ store: store.open(), logger: silent, ...options });
+        // The loop monitor is off unless a test turns it on: on a busy machine (suites run in
+        // parallel on 2 cores) it would shed requests of tests that are not about shedding.
+        const c = createOffload({ store: store.open(), logger: silent, loop: false, ...options });
         clients.push(c);
         return c;
       };
@@ -85,4 +87,34 @@ export interface Problem {
   instance: string;
   errors?: Array<{ in: string; pointer: string; message: string }>;
   [extension: string]: unknown;
+}
+
+/** A writable that keeps what pino writes, one JSON object per line; `line(msg)` waits for one. */
+export function logSink(): { stream: Writable; lines: () => Array<Record<string, unknown>>; text: () => string; line: (msg: string) => Promise<Record<string, unknown>> } {
+  let text = '';
+  const waiters: Array<{ msg: string; resolve: (l: Record<string, unknown>) => void }> = [];
+  const lines = () => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const settle = () => {
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const found = lines().find((l) => l['msg'] === waiters[i]!.msg);
+      if (found !== undefined) waiters.splice(i, 1)[0]!.resolve(found);
+    }
+  };
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      text += chunk.toString('utf8');
+      settle();
+      done();
+    },
+  });
+  return {
+    stream,
+    text: () => text,
+    lines,
+    line: (msg) =>
+      new Promise((resolve) => {
+        waiters.push({ msg, resolve });
+        settle();
+      }),
+  };
 }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { defineTask } from '../../src/index.ts';
-import { nextEvent } from '../e2e/helpers.ts';
+import { deferred, nextEvent } from '../e2e/helpers.ts';
 import { body, httpSuite, type Problem } from './harness.ts';
 
 /** Holds the event loop for `ms`: what a CPU-bound handler on the main thread does. */
@@ -68,9 +68,21 @@ httpSuite('health and readiness', (s) => {
     assert.equal(res.headers['retry-after'], '1');
   });
 
+  it('/readyz: 503 when the store does not answer within readyTimeoutMs', async () => {
+    const { inject, offload } = s.api({ http: { readyTimeoutMs: 50 } });
+    // A store that does not answer until the test is over: the check must give up, not hang the probe.
+    const answer = deferred();
+    const real = offload.stats.bind(offload);
+    offload.stats = async () => (await answer.promise, real());
+    const res = await inject({ method: 'GET', url: '/readyz' });
+    answer.resolve();
+    assert.equal(res.statusCode, 503);
+    assert.equal((body<Problem>(res).checks as Ready['checks']).store, 'timeout');
+  });
+
   it('a blocked event loop: submits get 503 with Retry-After before their body is read; health stays up; then it recovers', async () => {
     const t = defineTask({ name: s.unique('shed'), handler: () => null });
-    const { inject, offload } = s.api({ offload: { tasks: [t] } });
+    const { inject, offload } = s.api({ offload: { tasks: [t], loop: {} } });
     // The first request loads the plugin, which starts the loop monitor.
     assert.equal((await inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
     const overloaded = nextEvent(offload, 'loop:overloaded');
@@ -96,7 +108,7 @@ httpSuite('health and readiness', (s) => {
 
   it('shedLoad: false serves through an overload', async () => {
     const t = defineTask({ name: s.unique('noshed'), handler: () => null });
-    const { inject, offload } = s.api({ offload: { tasks: [t] }, http: { shedLoad: false } });
+    const { inject, offload } = s.api({ offload: { tasks: [t], loop: {} }, http: { shedLoad: false } });
     offload.loop();
     const overloaded = nextEvent(offload, 'loop:overloaded');
     blockLoop(400);

@@ -3,24 +3,11 @@
  * app under a prefix, option checks, on both stores.
  */
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { it } from 'node:test';
 import Fastify from 'fastify';
 import { defineTask, isOffloadError } from '../../src/index.ts';
 import { createHttpServer, offloadHttp } from '../../src/http/index.ts';
-import { body, httpSuite, type Problem } from './harness.ts';
-
-/** A writable that keeps what pino writes, one JSON object per line. */
-function logSink(): { stream: Writable; lines: () => Array<Record<string, unknown>>; text: () => string } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      text += chunk.toString('utf8');
-      done();
-    },
-  });
-  return { stream, text: () => text, lines: () => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
+import { body, httpSuite, logSink, type Problem } from './harness.ts';
 
 httpSuite('server', (s) => {
   it('X-Request-Id: kept when the client sends a sane one, made otherwise; in the header and the problem', async () => {
@@ -71,6 +58,30 @@ httpSuite('server', (s) => {
     assert.equal(body<Problem>(res).detail, 'the job store is not available; try again later');
     assert.equal(res.headers['retry-after'], '1');
     assert.ok(sink.lines().some((l) => l['msg'] === 'request failed' && (l['err'] as { message?: string }).message?.includes('closed')));
+  });
+
+  it('500 with a generic detail for an unexpected error; the cause is logged under the request id', async () => {
+    const sink = logSink();
+    const { inject, offload } = s.api({ logTo: sink.stream });
+    offload.jobs.get = () => Promise.reject(new TypeError('secret internals: /srv/app/db.ts line 12'));
+    const res = await inject({ method: 'GET', url: '/v1/jobs/1', headers: { 'x-request-id': 'oops-1' } });
+    assert.equal(res.statusCode, 500);
+    const p = body<Problem>(res);
+    assert.equal(p.code, 'OFFLOAD_HTTP_INTERNAL');
+    assert.doesNotMatch(p.detail, /secret internals/);
+    const failed = sink.lines().find((l) => l['msg'] === 'request failed');
+    assert.equal(failed?.['reqId'], 'oops-1');
+    assert.match(String((failed?.['err'] as { message?: string } | undefined)?.message), /secret internals/);
+  });
+
+  it('400 problems for a malformed URL and a body that does not match its Content-Length', async () => {
+    const { inject } = s.api();
+    const url = await inject({ method: 'GET', url: '/v1/jobs/%E0%A4%A' });
+    assert.equal(url.statusCode, 400);
+    assert.equal(body<Problem>(url).code, 'OFFLOAD_HTTP_BAD_REQUEST');
+    const length = await inject({ method: 'POST', url: '/v1/jobs', headers: { 'content-type': 'application/json', 'content-length': '100' }, payload: '{"task":"x"}' });
+    assert.equal(length.statusCode, 400);
+    assert.equal(body<Problem>(length).code, 'OFFLOAD_HTTP_BAD_REQUEST');
   });
 
   it('404 problem for an unknown route', async () => {

@@ -38,6 +38,7 @@ interface ServeFlags {
   bodyLimit: number;
   logLevel: LogLevelName;
   requestLog: boolean;
+  shedLoad: boolean;
 }
 
 export function serveCommand(io: CliIo, finish: (code: number) => void): Command {
@@ -53,6 +54,7 @@ export function serveCommand(io: CliIo, finish: (code: number) => void): Command
     .option('--max-backlog <n>', 'bound every queue of the tasks: submits beyond this many waiting jobs get 429', intArg(1, 1_000_000_000))
     .option('--grace-ms <ms>', 'on stop, time running jobs get to finish', intArg(0, 86_400_000), 10_000)
     .option('--body-limit <bytes>', 'largest request body', intArg(1024, 256 * 2 ** 20), 2 ** 20)
+    .option('--no-shed-load', 'serve through an event-loop overload instead of answering 503')
     .option('--no-request-log', "do not log each request's start and end (for heavy load)")
     .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent').argParser(logLevelArg).default('info'))
     .action(async (flags: ServeFlags) => finish(await serve(flags, io)));
@@ -97,7 +99,7 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
   let server: HttpServer;
   try {
     // No I/O yet: made here so that a bad token configuration is a usage error, before the store.
-    server = createHttpServer({ offload, tokens, bodyLimitBytes: flags.bodyLimit, logRequests: flags.requestLog, logger: log.child({ component: 'http' }) });
+    server = createHttpServer({ offload, tokens, bodyLimitBytes: flags.bodyLimit, logRequests: flags.requestLog, shedLoad: flags.shedLoad, logger: log.child({ component: 'http' }) });
   } catch (err) {
     await offload.close({ graceMs: 0 });
     if (isOffloadError(err, 'OFFLOAD_INVALID_OPTIONS')) throw new UsageError(`OFFLOAD_API_TOKENS: ${err.message}`);
@@ -129,7 +131,7 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
     let stopping = false;
     let firstAt = 0;
     const off = io.onStopSignal((signal) => {
-      if (stopping && Date.now() - firstAt < DUPLICATE_SIGNAL_MS) return;
+      if (stopping && io.now() - firstAt < DUPLICATE_SIGNAL_MS) return;
       if (stopping) {
         log.warn({ signal }, 'second signal: stopping at once');
         off();
@@ -137,7 +139,7 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
         return;
       }
       stopping = true;
-      firstAt = Date.now();
+      firstAt = io.now();
       log.info({ signal, graceMs: flags.graceMs }, 'stopping');
       void (async () => {
         await server.close();

@@ -4,8 +4,9 @@
  *
  * Liveness answers while the process runs and touches nothing else, so a slow store never gets a
  * healthy process restarted. Readiness asks `offload.stats()`: ready when the store answered
- * within `READY_TIMEOUT_MS`, the event loop is not overloaded and, when this process runs
+ * in time, the event loop is not overloaded and, when this process runs
  * workers, they are claiming (a process connected to the store but not claiming is not ready).
+ * A store that has not answered within `readyTimeoutMs` (2 s) is as good as unreachable for a probe.
  */
 import type { FastifyInstance } from 'fastify';
 import type { OffloadStats } from '../../index.ts';
@@ -13,9 +14,6 @@ import type { HttpContext } from '../context.ts';
 import type { OpenApiCollector } from '../openapi.ts';
 import { HttpProblem } from '../problem.ts';
 import { problemResponses } from '../problem-schema.ts';
-
-/** A store that has not answered in this long is as good as unreachable for a probe. */
-const READY_TIMEOUT_MS = 2000;
 
 /** The version of the HTTP API's contract (the /v1 routes), published as the document's info.version. */
 export const API_VERSION = '1.0.0';
@@ -72,7 +70,7 @@ export function healthRoutes(fastify: FastifyInstance, ctx: HttpContext): void {
       },
     },
     handler: async (request) => {
-      const stats = await statsWithin(ctx, READY_TIMEOUT_MS);
+      const stats = await statsWithin(ctx, ctx.options.readyTimeoutMs);
       const loop = ctx.offload.loop();
       const loopCheck = { overloaded: loop.overloaded, delayP99Ms: loop.delayP99Ms, utilization: loop.utilization };
       if (stats === 'timeout' || 'error' in stats) {
