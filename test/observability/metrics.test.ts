@@ -13,6 +13,7 @@ import { createMetrics, type Metrics } from '../../src/observability/metrics.ts'
 import { postgres } from '../../src/storage/postgres/index.ts';
 import { client, deferred, nextEvent, silent } from '../e2e/helpers.ts';
 import { STORES, type TestStore } from '../stores.ts';
+import { welcomeOnThread } from './fixtures/thread-tasks.ts';
 
 type Labels = Record<string, string | number>;
 
@@ -204,6 +205,25 @@ function metricsSuite(make: () => TestStore): void {
       }
       assert.deepEqual([...labelNames].toSorted(), ['le', 'outcome', 'queue', 'reason', 'state', 'task']);
       promtoolCheck(text);
+      metrics.close();
+    });
+
+    it('reports the thread pool of kind: thread tasks', async () => {
+      const o = use(client(store, { tasks: [welcomeOnThread], threads: { size: 1 }, pollMs: 20 }));
+      const metrics = createMetrics(o);
+      // Gauges without labels always have a sample: 0 while there is no pool (before start()).
+      assert.equal(await sample(metrics, 'offload_thread_pool_threads'), 0);
+      assert.equal(await sample(metrics, 'offload_worker_concurrency'), 0);
+      await o.start({ concurrency: 2 });
+      const { job } = await o.enqueue(welcomeOnThread, { email: 'ada@example.com' });
+      assert.equal((await o.jobs.waitFor(job.id)).state, 'completed');
+      assert.equal(await sample(metrics, 'offload_jobs_completed_total', { task: welcomeOnThread.name, queue: 'default' }), 1);
+      assert.equal(await sample(metrics, 'offload_thread_pool_threads'), 1);
+      assert.equal(await sample(metrics, 'offload_thread_pool_busy_threads'), 0);
+      assert.equal(await sample(metrics, 'offload_thread_pool_utilization_ratio'), 0);
+      assert.equal(await sample(metrics, 'offload_thread_pool_queued_jobs'), 0);
+      assert.equal(await sample(metrics, 'offload_thread_pool_retired_threads_total'), 0);
+      promtoolCheck(await metrics.text());
       metrics.close();
     });
 
