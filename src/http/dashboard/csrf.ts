@@ -31,11 +31,14 @@ export function originProblem(request: FastifyRequest): string | null {
   const origin = request.headers.origin;
   if (origin === undefined) return null;
   const host = request.headers.host;
-  let originHost: string;
+  let url: URL;
   try {
-    originHost = new URL(origin).host;
+    url = new URL(origin);
   } catch {
     return `the Origin header '${origin.slice(0, 100)}' is not a URL`;
   }
-  return host !== undefined && originHost.toLowerCase() === host.toLowerCase() ? null : `the request comes from another origin (${originHost})`;
+  // An Origin leaves out the scheme's default port; a Host header may carry it.
+  const defaultPort = url.protocol === 'https:' ? '443' : url.protocol === 'http:' ? '80' : '';
+  const same = [url.host, `${url.hostname}:${url.port === '' ? defaultPort : url.port}`].map((h) => h.toLowerCase());
+  return host !== undefined && same.includes(host.toLowerCase()) ? null : `the request comes from another origin (${url.host})`;
 }

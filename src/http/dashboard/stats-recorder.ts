@@ -171,6 +171,11 @@ export class StatsRecorder {
     return this.#startRead();
   }
 
+  /** Resolves once the read in flight, if any, settled; starts none. Never rejects. */
+  async whenRead(): Promise<void> {
+    await this.#reading;
+  }
+
   #startRead(): Promise<void> {
     if (this.#reading !== null) return this.#reading;
     this.#ticksSinceRead = 0;

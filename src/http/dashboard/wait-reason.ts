@@ -54,7 +54,7 @@ export function waitReasons(job: JobJson, ctx: WaitContext): WaitReason[] {
     reasons.push({
       code: 'queue-paused',
       title: `Queue ${queue.name} is paused`,
-      detail: `No worker claims from a paused queue; ${queue.waiting} job${queue.waiting === 1 ? '' : 's'} wait in it. Resume it on the Queues page.`,
+      detail: `No worker claims from a paused queue; ${queue.waiting} job${queue.waiting === 1 ? ' waits' : 's wait'} in it. Resume it on the Queues page.`,
       untilMs: null,
     });
   }
