@@ -36,6 +36,23 @@ describe('calibrate', () => {
     assert.equal(spec.rounds, 10_000);
     assert.equal(spec.ms, 100);
   });
+
+  it('corrects a slow start: a trial slowed by a busy machine does not leave the job short', () => {
+    let call = 0;
+    // The trial (5 doublings up to 1024 rounds) runs at half speed; from then on the machine is free.
+    const spec = calibrate(100, (rounds) => rounds * 0.01 * (++call <= 5 ? 2 : 1));
+    assert.equal(spec.rounds, 10_000);
+    assert.equal(spec.ms, 100);
+  });
+
+  it('keeps the rounds of a fast trial when a whole pass after it is slowed, and says how slow it was', () => {
+    let call = 0;
+    // The trial (6 doublings up to 2048 rounds) runs free; the 5 runs of the first pass at half speed.
+    const spec = calibrate(100, (rounds) => rounds * 0.01 * (++call > 6 ? 2 : 1));
+    assert.equal(spec.rounds, 10_000);
+    assert.equal(spec.ms, 100);
+    assert.equal(spec.medianMs, 200);
+  });
 });
 
 describe('cpuJob', () => {

@@ -64,7 +64,7 @@ async function main(): Promise<number> {
   const loopFloors: LoopFloorResult[] = [];
   if (args.scenarios.includes('loop')) {
     cpuJob = calibrateCpuJob(LOOP_JOB_MS);
-    console.log(`CPU job for the loop scenario: ${cpuJob.rounds} SHA-256 rounds = ${cpuJob.ms.toFixed(1)} ms (fastest of 5; median ${cpuJob.medianMs.toFixed(1)} ms)`);
+    console.log(`CPU job for the loop scenario: ${cpuJob.rounds} SHA-256 rounds = ${cpuJob.ms.toFixed(1)} ms on a free core (median of the last 5 timed runs here: ${cpuJob.medianMs.toFixed(1)} ms)`);
     loopFloors.push(await loopFloor('before', cpuJob, args));
   }
 
