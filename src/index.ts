@@ -19,9 +19,13 @@ export { OffloadError, InvalidPayloadError, IdempotencyConflictError, isOffloadE
 export type { ErrorCode, PayloadIssue } from './errors.ts';
 export type { OffloadEvents, OffloadEventName } from './observability/events.ts';
 export { consoleLogger } from './observability/logger.ts';
-export type { TracingOptions } from './observability/tracing.ts';
+export type { Instrumentation, TraceIds, TracingOptions } from './observability/tracing.ts';
+export { pinoLogger } from './observability/logger-pino.ts';
+export type { PinoLoggerOptions } from './observability/logger-pino.ts';
+export { jobBindings, jobLogView, redactPayloadPaths } from './observability/log-bindings.ts';
+export type { JobLogBindings, PayloadRedaction } from './observability/log-bindings.ts';
 export { createMetrics } from './observability/metrics.ts';
-export type { Metrics, MetricsOptions } from './observability/metrics.ts';
+export type { Metrics, MetricsOptions, MetricsSource, MetricsStats } from './observability/metrics.ts';
 export type { Retention } from './runtime/maintenance/pruner.ts';
 export type {
   AttemptError,

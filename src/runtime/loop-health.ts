@@ -51,6 +51,8 @@ export class LoopHealth {
   #overloaded = false;
   #elu: EventLoopUtilization | null = null;
   #listeners = new Set<(overloaded: boolean) => void>();
+  /** holdingBack() said yes for an overdue sampler: the next sample that finds no overload lifts it. */
+  #overdueHold = false;
 
   constructor(options: LoopHealthOptions, events: TypedEvents, logger: Logger, recentTasks: () => string[]) {
     this.#o = options;
@@ -83,6 +85,18 @@ export class LoopHealth {
 
   get overloaded(): boolean {
     return this.#overloaded;
+  }
+
+  /**
+   * Overloaded, or held right now: the sampling timer is already more than `maxDelayMs` overdue.
+   * The claim that runs first after a long synchronous stretch (an immediate, ahead of timers)
+   * would otherwise take one more batch before the sampler has seen the stretch.
+   */
+  holdingBack(): boolean {
+    if (this.#overloaded) return true;
+    if (this.#timer === null || performance.now() - this.#expected <= this.#o.maxDelayMs) return false;
+    this.#overdueHold = true;
+    return true;
   }
 
   /** Called with the new state whenever it changes. Returns the unsubscribe function. */
@@ -133,6 +147,10 @@ export class LoopHealth {
       this.#events.emit('loop:blocked', { durationMs, tasks });
     }
     this.#judge();
+    if (this.#overdueHold && !this.#overloaded) {
+      this.#overdueHold = false;
+      for (const fn of this.#listeners) fn(false);
+    }
   }
 
   #judge(): void {

@@ -106,7 +106,7 @@ export class Workers {
         pollMs: s.pollMs,
         leaseMs: s.leaseMs,
         workerId: this.id,
-        mayClaim: () => !(s.loop?.overloaded ?? false),
+        mayClaim: () => !(s.loop?.holdingBack() ?? false),
       },
       events,
       run,
