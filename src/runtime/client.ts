@@ -105,7 +105,17 @@ export interface OffloadStats {
   loop: LoopStats;
   queues: QueueStats[];
   /** This process's workers, or null when not started. */
-  workers: { id: string; concurrency: number; running: number; claiming: boolean; pausedBy: 'loop' | null } | null;
+  workers: {
+    id: string;
+    concurrency: number;
+    running: number;
+    /** Not held back by the loop guard. */
+    claiming: boolean;
+    pausedBy: 'loop' | null;
+    /** When a claim last answered, and how many claims failed since (a store that refuses them). */
+    lastClaimAt: Date | null;
+    claimFailuresInARow: number;
+  } | null;
   /** The thread pool of this process's workers: null when not started or without thread tasks. */
   threads: ThreadPoolStats | null;
 }
@@ -448,7 +458,18 @@ export class Offload {
     return {
       loop: this.loop(),
       queues,
-      workers: w === null ? null : { id: w.id, concurrency: w.concurrency, running: w.running, claiming: !w.pausedByLoop, pausedBy: w.pausedByLoop ? 'loop' : null },
+      workers:
+        w === null
+          ? null
+          : {
+              id: w.id,
+              concurrency: w.concurrency,
+              running: w.running,
+              claiming: !w.pausedByLoop,
+              pausedBy: w.pausedByLoop ? 'loop' : null,
+              lastClaimAt: w.claimHealth.lastClaimAt,
+              claimFailuresInARow: w.claimHealth.failuresInARow,
+            },
       threads: w?.threads ?? null,
     };
   }

@@ -53,6 +53,7 @@ export class LoopHealth {
   #listeners = new Set<(overloaded: boolean) => void>();
   /** holdingBack() said yes for an overdue sampler: the next sample that finds no overload lifts it. */
   #overdueHold = false;
+  #stats: LoopStats | null = null;
 
   constructor(options: LoopHealthOptions, events: TypedEvents, logger: Logger, recentTasks: () => string[]) {
     this.#o = options;
@@ -77,6 +78,7 @@ export class LoopHealth {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
     this.#samples = [];
+    this.#stats = null;
     if (this.#overloaded) {
       this.#overloaded = false;
       for (const fn of this.#listeners) fn(false);
@@ -105,7 +107,13 @@ export class LoopHealth {
     return () => this.#listeners.delete(fn);
   }
 
+  /** The latest figures: computed once per sample, so reading them costs nothing (HTTP fronts read them on every request). */
   stats(): LoopStats {
+    this.#stats ??= this.#compute();
+    return this.#stats;
+  }
+
+  #compute(): LoopStats {
     const sorted = this.#samples.map((s) => s.delayMs).toSorted((a, b) => a - b);
     const at = (p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!);
     return {
@@ -134,6 +142,7 @@ export class LoopHealth {
     this.#elu = elu;
     this.#samples.push({ at: now, delayMs, activeMs });
     while (this.#samples.length > 0 && this.#samples[0]!.at < now - this.#o.windowMs) this.#samples.shift();
+    this.#stats = null;
     const tasks = this.#recentTasks();
     if (delayMs >= this.#o.blockedMs) {
       const durationMs = Math.round(delayMs);
@@ -157,10 +166,12 @@ export class LoopHealth {
     const { delayP99Ms: p99, utilization } = this.stats();
     if (!this.#overloaded && p99 > this.#o.maxDelayMs && utilization >= BUSY) {
       this.#overloaded = true;
+      this.#stats = null;
       this.#events.emit('loop:overloaded', { delayP99Ms: p99, thresholdMs: this.#o.maxDelayMs });
       for (const fn of this.#listeners) fn(true);
     } else if (this.#overloaded && p99 < this.#o.resumeDelayMs) {
       this.#overloaded = false;
+      this.#stats = null;
       this.#events.emit('loop:recovered', { delayP99Ms: p99, thresholdMs: this.#o.resumeDelayMs });
       for (const fn of this.#listeners) fn(false);
     }

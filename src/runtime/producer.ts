@@ -64,6 +64,8 @@ export class Producer {
   /** Jobs not yet fully finished (handler running or outcome being written). */
   #pending = 0;
   #timer: NodeJS.Timeout | null = null;
+  #lastClaimAt: number | null = null;
+  #claimFailures = 0;
   #unlisten: (() => Promise<void>) | null = null;
   #idle: Array<() => void> = [];
 
@@ -72,6 +74,11 @@ export class Producer {
     this.#o = options;
     this.#events = events;
     this.#run = run;
+  }
+
+  /** When the last claim answered (successfully, jobs or none), and failed claims since. */
+  get claimHealth(): { lastClaimAt: Date | null; failuresInARow: number } {
+    return { lastClaimAt: this.#lastClaimAt === null ? null : new Date(this.#lastClaimAt), failuresInARow: this.#claimFailures };
   }
 
   /** Jobs of this producer not yet finished, outcome writes included. */
@@ -178,9 +185,12 @@ export class Producer {
       });
     } catch (err) {
       this.#backlog = false;
+      this.#claimFailures++;
       this.#events.emit('error', { error: err as Error, component: 'producer' });
       return;
     }
+    this.#lastClaimAt = Date.now();
+    this.#claimFailures = 0;
     for (const job of jobs) this.#start(job);
     this.#backlog = jobs.length === limit;
     if (this.#backlog || this.#wanted) {

@@ -124,6 +124,10 @@ export class Workers {
     return this.#pool?.stats() ?? null;
   }
 
+  get claimHealth(): { lastClaimAt: Date | null; failuresInARow: number } {
+    return this.#producer.claimHealth;
+  }
+
   get concurrency(): number {
     return this.#settings.concurrency;
   }

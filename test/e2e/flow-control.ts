@@ -137,6 +137,8 @@ export function flowControlSuite(make: () => TestStore): void {
       assert.equal(o.loop().overloaded, true);
       const stats = await o.stats();
       assert.deepEqual([stats.workers?.claiming, stats.workers?.pausedBy], [false, 'loop']);
+      assert.ok(stats.workers?.lastClaimAt instanceof Date, 'the claim that took the spinning job answered');
+      assert.equal(stats.workers.claimFailuresInARow, 0);
       // While overloaded nothing new is claimed; once the loop recovers the next job runs.
       const next = await o.enqueue(later, {});
       assert.equal((await o.jobs.get(next.job.id))?.state, 'available');
