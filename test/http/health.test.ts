@@ -68,6 +68,31 @@ httpSuite('health and readiness', (s) => {
     assert.equal(res.headers['retry-after'], '1');
   });
 
+  it('/readyz: 503 when the store answers but refuses the claims (connected, not claiming)', async () => {
+    const t = defineTask({ name: s.unique('refused-claims'), handler: () => null });
+    const { inject, offload } = s.api({ offload: { tasks: [t], pollMs: 20 } });
+    // Reads work, claims fail: what a store without write access, or a broken claim, looks like.
+    offload.driver.jobClaim = () => Promise.reject(new Error('claims refused'));
+    let failed = 0;
+    const threeFailures = new Promise<void>((resolve) => {
+      const off = offload.on('error', (e) => {
+        if (e.component === 'producer' && ++failed === 3) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await offload.start();
+    await threeFailures;
+    const res = await inject({ method: 'GET', url: '/readyz' });
+    assert.equal(res.statusCode, 503);
+    const p = body<Problem>(res);
+    assert.equal(p.code, 'OFFLOAD_HTTP_NOT_READY');
+    assert.match(p.detail ?? '', /claims failed/);
+    assert.equal((p.checks as Ready['checks']).store, 'ok', 'the store itself answers');
+    await offload.stop({ graceMs: 0 });
+  });
+
   it('/readyz: 503 when the store does not answer within readyTimeoutMs', async () => {
     const { inject, offload } = s.api({ http: { readyTimeoutMs: 50 } });
     // A store that does not answer until the test is over: the check must give up, not hang the probe.

@@ -83,6 +83,10 @@ export function healthRoutes(fastify: FastifyInstance, ctx: HttpContext): void {
       const checks = { store: 'ok', loop: loopCheck, workers };
       if (loop.overloaded) throw new HttpProblem(503, 'OFFLOAD_HTTP_NOT_READY', 'the event loop is overloaded', { checks }, { 'retry-after': '1' });
       if (workers !== null && !workers.claiming) throw new HttpProblem(503, 'OFFLOAD_HTTP_NOT_READY', 'the workers of this process are not claiming jobs', { checks }, { 'retry-after': '1' });
+      // Connected but not claiming: the store answers reads while refusing the claims (three in a row, a few polls).
+      if (w !== null && w.claimFailuresInARow >= 3) {
+        throw new HttpProblem(503, 'OFFLOAD_HTTP_NOT_READY', `the workers' last ${w.claimFailuresInARow} claims failed`, { checks }, { 'retry-after': '1' });
+      }
       return { status: 'ready', checks };
     },
   });
