@@ -81,7 +81,7 @@ export class JobWatcher {
   #subscribeEvents(): void {
     if (this.#unsubscribe.length > 0) return;
     const wake = (p: { job: Job }) => this.#wake(p.job.id);
-    for (const event of ['job:started', 'job:completed', 'job:failed', 'job:cancelled', 'job:snoozed', 'job:released', 'job:lease-lost', 'job:expired'] as const) {
+    for (const event of ['job:started', 'job:progress', 'job:completed', 'job:failed', 'job:cancelled', 'job:snoozed', 'job:released', 'job:lease-lost', 'job:expired'] as const) {
       this.#unsubscribe.push(this.#offload.on(event, wake));
     }
   }
