@@ -11,6 +11,7 @@
  * See bench/README.md for what each scenario measures and how to read the numbers.
  */
 import { fork } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { parseBenchArgs, USAGE, type BenchArgs } from './args.ts';
@@ -19,7 +20,7 @@ import { calibrateCpuJob, type CpuJobSpec } from './cpu-job.ts';
 import { environmentFacts } from './environment.ts';
 import { dropLeftovers } from './leftovers.ts';
 import { measureLoopFloor, type LoopFloor } from './loop-floor.ts';
-import type { Measurement } from './measurement.ts';
+import { scenarioRunsOn, type Measurement } from './measurement.ts';
 import { computeRatios } from './ratios.ts';
 import { renderLoopFloor, renderRatios, renderTable, renderTargets } from './report.ts';
 import type { FromRunner } from './runner-protocol.ts';
@@ -70,6 +71,7 @@ async function main(): Promise<number> {
 
   const measurements: Measurement[] = [];
   const outcomes: Partial<Record<SystemName, SystemOutcome>> = {};
+  progress.total = args.systems.reduce((n, system) => n + args.scenarios.filter((s) => scenarioRunsOn(s, system)).length, 0);
   for (const system of args.systems) {
     console.log(`\n${system}`);
     outcomes[system] = await runSystem(system, args, mode, cpuJob, measurements);
@@ -97,14 +99,26 @@ async function main(): Promise<number> {
   if (warnings.length > 0) console.log(`\nWarnings raised by the systems under test:\n  ${warnings.join('\n  ')}`);
   if (failures.length > 0) console.log(`\nFAILED:\n  ${failures.join('\n  ')}`);
 
-  const out = new URL('./results/latest.json', import.meta.url);
-  await mkdir(new URL('./results/', import.meta.url), { recursive: true });
+  // BENCH_RESULTS_DIR: elsewhere than bench/results/ (the CLI's tests use it to leave a user's results alone).
+  const dir = process.env['BENCH_RESULTS_DIR'] === undefined ? new URL('./results/', import.meta.url) : pathToFileURL(`${process.env['BENCH_RESULTS_DIR']}/`);
+  const out = new URL('./latest.json', dir);
+  await mkdir(dir, { recursive: true });
   const durationS = (finishedAt.getTime() - startedAt.getTime()) / 1000;
   const report = { mode, args, startedAt, finishedAt, durationS, environment, loadAverageAtEnd: loadavg().map((l) => l.toFixed(2)).join(' '), cpuJob, loopFloors, systems: outcomes, measurements, ratios, targets, failures };
   await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nwrote ${out.pathname} (${report.durationS.toFixed(0)} s in all)`);
   return failures.length > 0 ? 1 : 0;
 }
+
+/** What run.ts tells a parent that forked it with IPC (`offload bench`). */
+export interface BenchProgress {
+  type: 'progress';
+  done: number;
+  total: number;
+  label: string;
+}
+
+const progress = { done: 0, total: 0 };
 
 type LoopFloorResult = ({ when: 'before' | 'after' } & LoopFloor) | { when: 'before' | 'after'; error: string };
 
@@ -136,6 +150,10 @@ function runSystem(system: SystemName, args: BenchArgs, mode: 'full' | 'quick', 
       measurements.push(msg.measurement);
     } else if (msg.type === 'warning') {
       outcome.warnings.push(msg.message);
+    } else if (msg.type === 'scenario-done') {
+      progress.done++;
+      // Run under `offload bench` (forked with IPC): tell it, for its progress bar.
+      process.send?.({ type: 'progress', done: progress.done, total: progress.total, label: `${system}: ${msg.scenario}` } satisfies BenchProgress);
     } else {
       outcome.failures.push({ scenario: msg.scenario, message: msg.message });
     }

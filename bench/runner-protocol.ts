@@ -10,5 +10,7 @@ export type FromRunner =
   | { type: 'system'; name: SystemName; config: string; completion: 'durable' | 'handler' }
   | { type: 'measurement'; measurement: Measurement }
   | { type: 'failure'; scenario: ScenarioName; message: string }
+  /** A scenario ended (measured or failed): progress for whoever watches the run. */
+  | { type: 'scenario-done'; scenario: ScenarioName }
   /** A process warning the system raised while measured (see warnings.ts). */
   | { type: 'warning'; message: string };

@@ -74,6 +74,7 @@ for (const scenario of scenarioList.split(',').filter(isScenarioName)) {
     console.error(`  [${name}] ${scenario} FAILED: ${message}`);
     send({ type: 'failure', scenario, message: (err as Error).message ?? String(err) });
   }
+  send({ type: 'scenario-done', scenario });
 }
 await lastSend;
 // Exit at once: a library's leftover timer must not hold the run up.

@@ -4,6 +4,7 @@
  * no stack trace), environment failures exit 1.
  */
 import { Command, CommanderError } from 'commander';
+import { benchCommand } from './commands/bench.ts';
 import { devCommand } from './commands/dev.ts';
 import { enqueueCommand } from './commands/enqueue.ts';
 import { jobsCommand } from './commands/jobs.ts';
@@ -25,6 +26,7 @@ const COMMANDS: ReadonlyArray<(io: CliIo, finish: (code: number) => void) => Com
   jobsCommand,
   queuesCommand,
   statsCommand,
+  benchCommand,
 ];
 
 /**
