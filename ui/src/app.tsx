@@ -12,7 +12,7 @@ import { OverviewPage } from './pages/overview.tsx';
 import { QueuesPage } from './pages/queues.tsx';
 import { WorkersPage } from './pages/workers.tsx';
 import { href, useRoute, type Route } from './router.ts';
-import { useShortcuts } from './shortcuts.ts';
+import { takeRequestedFocus, useShortcuts } from './shortcuts.ts';
 import { StatsProvider, useStats, type StreamStatus } from './stats.tsx';
 import { applyTheme, effectiveTheme, NEXT_THEME, storedTheme, type ThemeChoice } from './theme.ts';
 
@@ -89,9 +89,17 @@ export function App() {
     media.addEventListener('change', onChange);
     return () => media.removeEventListener('change', onChange);
   }, [theme]);
-  // A new page: focus goes to its heading's container, so keyboard and screen-reader users start there.
+  // A new page (not the first): focus goes to the content, so keyboard and screen-reader users
+  // start there rather than on the link they followed.
   const routeKey = route.page === 'job' ? `job:${route.id}` : route.page;
-  useEffect(() => main.current?.focus({ preventScroll: true }), [routeKey]);
+  const firstRouteRef = useRef(routeKey);
+  useEffect(() => {
+    if (routeKey !== firstRouteRef.current) {
+      const id = takeRequestedFocus();
+      (id === null ? main.current : document.getElementById(id))?.focus({ preventScroll: true });
+    }
+    firstRouteRef.current = '';
+  }, [routeKey]);
 
   if (failure !== null) {
     return (

@@ -7,6 +7,15 @@ import { href, navigate } from './router.ts';
 
 const PAGES: Record<string, string> = { o: '/', q: '/queues', j: '/jobs', w: '/workers' };
 
+let requestedFocus: string | null = null;
+
+/** The element to focus once the next page has rendered (instead of the content), if one was asked for. */
+export function takeRequestedFocus(): string | null {
+  const id = requestedFocus;
+  requestedFocus = null;
+  return id;
+}
+
 function typing(target: EventTarget | null): boolean {
   return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName));
 }
@@ -28,9 +37,13 @@ export function useShortcuts(): void {
       if (e.key === 'g') pendingG = true;
       else if (e.key === '/') {
         e.preventDefault();
-        if (!window.location.hash.startsWith('#/jobs') || /^#\/jobs\/./.test(window.location.hash)) navigate(href('/jobs'));
-        // The search field exists once the Jobs page rendered.
-        requestAnimationFrame(() => document.getElementById('job-search')?.focus());
+        const search = document.getElementById('job-search');
+        if (search !== null) search.focus();
+        else {
+          // The field exists once the Jobs page rendered; the page change focuses it then.
+          requestedFocus = 'job-search';
+          navigate(href('/jobs'));
+        }
       }
     };
     window.addEventListener('keydown', onKey);

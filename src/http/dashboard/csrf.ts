@@ -31,6 +31,7 @@ export function originProblem(request: FastifyRequest): string | null {
   const origin = request.headers.origin;
   if (origin === undefined) return null;
   const host = request.headers.host;
+  if (origin === 'null') return 'the request comes from an opaque origin (Origin: null), which cannot be checked';
   let url: URL;
   try {
     url = new URL(origin);

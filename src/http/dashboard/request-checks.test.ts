@@ -41,7 +41,8 @@ describe('CSRF checks', () => {
     assert.equal(originProblem(request({ host: 'localhost:80', origin: 'http://localhost' })), null, 'the default port is implied');
     assert.equal(originProblem(request({ host: 'ops.example:443', origin: 'https://OPS.example' })), null);
     assert.match(originProblem(request({ host: 'localhost:443', origin: 'http://localhost' })) ?? '', /another origin/);
-    assert.match(originProblem(request({ host: 'x', origin: 'null' })) ?? '', /not a URL/);
+    assert.match(originProblem(request({ host: 'x', origin: 'null' })) ?? '', /opaque origin/);
+    assert.match(originProblem(request({ host: 'x', origin: 'not a url' })) ?? '', /not a URL/);
     assert.match(originProblem(request({ origin: 'http://x' })) ?? '', /another origin/);
   });
 });

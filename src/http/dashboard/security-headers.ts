@@ -25,7 +25,9 @@ export function setSecurityHeaders(reply: FastifyReply): void {
   reply.header('x-content-type-options', 'nosniff');
   // Older browsers that do not know frame-ancestors.
   reply.header('x-frame-options', 'DENY');
-  reply.header('referrer-policy', 'no-referrer');
+  // Not no-referrer: with it, browsers send `Origin: null` on the login form's POST, and the
+  // origin check (csrf.ts) could not tell the page from an opaque one.
+  reply.header('referrer-policy', 'same-origin');
   reply.header('cross-origin-opener-policy', 'same-origin');
   reply.header('cross-origin-resource-policy', 'same-origin');
   reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');

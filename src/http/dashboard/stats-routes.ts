@@ -19,6 +19,9 @@ export function statsRoutes(fastify: FastifyInstance, deps: { access: DashboardA
   const { access, recorder, closing } = deps;
   fastify.get('/dashboard/stats', { onRequest: access.require('read') }, async (request, reply) => {
     const session = access.sessionOf(request);
+    // The store was last read up to a few seconds ago while no page listened: read it now, so
+    // the page starts from the present.
+    await recorder.refresh();
     const sse = new SseStream({ keepAliveMs: deps.keepAliveMs, retryMs: 2000, maxBufferedBytes: MAX_BUFFERED_BYTES });
     sse.send('history', recorder.history());
     const unsubscribe = recorder.subscribe((event) => {

@@ -27,8 +27,11 @@ export function JobsPage({ params }: { params: URLSearchParams }) {
   const cursor = params.get('cursor');
   const query = filterQuery(filter);
   const { current } = useStats();
-  const [page, setPage] = useState<JobPageJson | null>(null);
-  const [readAt, setReadAt] = useState(0);
+  // The page read for a query and cursor: rows of another filter are never shown under this one.
+  const key = `${query}|${cursor ?? ''}`;
+  const [loaded, setLoaded] = useState<{ key: string; page: JobPageJson; readAt: number } | null>(null);
+  const page = loaded?.key === key ? loaded.page : null;
+  const readAt = loaded?.readAt ?? 0;
   const [error, setError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
   const [draft, setDraft] = useState<JobFilter>(filter);
@@ -45,13 +48,11 @@ export function JobsPage({ params }: { params: URLSearchParams }) {
     if (cursor !== null) q.set('cursor', cursor);
     getJson<JobPageJson>(apiPath(`/v1/jobs?${q.toString()}`)).then(
       (p) => {
-        if (!live) return;
-        setPage(p);
-        setReadAt(Date.now());
+        if (live) setLoaded({ key: `${query}|${cursor ?? ''}`, page: p, readAt: Date.now() });
       },
       (err: unknown) => {
         if (!live) return;
-        setPage(null);
+        setLoaded(null);
         setError(err instanceof ApiError ? err.message : String(err));
       },
     );
@@ -164,7 +165,7 @@ export function JobsPage({ params }: { params: URLSearchParams }) {
       ) : (
         <>
           <div class="table-wrap">
-            <table class="jobs">
+            <table class="jobs" data-query={query}>
               <caption class="visually-hidden">Jobs {describeFilter(filter)}, newest first</caption>
               <thead>
                 <tr>
