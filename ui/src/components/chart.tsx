@@ -67,7 +67,8 @@ export function Chart(props: ChartProps) {
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       scales: {
-        x: { time: true },
+        // One sample has no span: show the minute before it rather than uPlot's years.
+        x: { time: true, range: (_u, lo, hi) => (hi - lo < 60 ? [hi - 60, hi] : [lo, hi]) },
         y: { range: (_u, _min, max) => [min, Math.max(max, minMax)] },
       },
       axes: [

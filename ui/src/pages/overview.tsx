@@ -40,7 +40,7 @@ const UTILISATION: ChartSeries[] = [
 ];
 
 const perSec = (v: number) => `${rate(v)}/s`;
-const msAxis = (v: number) => ms(v);
+const msAxis = (v: number) => (v > 0 && v < 10 && !Number.isInteger(v) ? `${v.toFixed(1)} ms` : ms(v));
 const pct = (v: number) => `${Math.round(v)} %`;
 const num = (v: number) => (Number.isInteger(v) ? count(v) : v.toFixed(1));
 
