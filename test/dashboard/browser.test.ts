@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { before, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { defineTask, type Offload } from '../../src/index.ts';
 import { DEFAULT_ASSETS_DIR } from '../../src/http/dashboard/assets.ts';
@@ -59,13 +59,15 @@ function jobsWaitFor(offload: Offload, ids: string[]): Promise<unknown> {
   return Promise.all(ids.map((id) => offload.jobs.waitFor(id)));
 }
 
-dashboardSuite('dashboard in Chromium', ({ serve, unique, store, teardownFirst }) => {
-  let browser: Browser | undefined;
-  before(async () => {
-    requireSetup();
-    browser = await launchBrowser();
-  });
-  teardownFirst(async () => browser?.close());
+// One Chromium for the file; each test opens its own page without the others' cookies.
+let browser: Browser | undefined;
+before(async () => {
+  requireSetup();
+  browser = await launchBrowser();
+});
+after(async () => browser?.close());
+
+dashboardSuite('dashboard in Chromium', ({ serve, unique, store }) => {
 
   it('the overview loads with history and its charts advance as jobs run', async () => {
     const queue = unique('ov');
@@ -217,15 +219,10 @@ dashboardSuite('dashboard in Chromium', ({ serve, unique, store, teardownFirst }
   });
 });
 
-dashboardSuiteOn([sqliteTestStore], 'dashboard in Chromium, page only (one store: nothing here reaches the store beyond reading what a job holds)', ({ serve, unique, store, teardownFirst }) => {
-  let browser: Browser | undefined;
+dashboardSuiteOn([sqliteTestStore], 'dashboard in Chromium, page only (one store: nothing here reaches the store beyond reading what a job holds)', ({ serve, unique, store }) => {
   const servers: Server[] = [];
-  before(async () => {
-    requireSetup();
-    browser = await launchBrowser();
-  });
-  teardownFirst(async () => {
-    await browser?.close();
+  after(async () => {
+    for (const s of servers) s.closeAllConnections();
     await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   });
 

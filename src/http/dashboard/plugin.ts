@@ -61,7 +61,11 @@ export async function offloadDashboard(fastify: FastifyInstance, options: Dashbo
     reply.header('x-request-id', request.id);
     setSecurityHeaders(reply);
   });
-  fastify.addHook('onReady', async () => recorder.start());
+  fastify.addHook('onReady', async () => {
+    recorder.start();
+    // Read the built files now rather than in the first request (when missing: looked for again then).
+    assets.load();
+  });
   // Open stats streams end when the server closes, so close() does not wait on them.
   fastify.addHook('preClose', async () => closing.abort());
   fastify.addHook('onClose', async () => {
