@@ -194,6 +194,43 @@ dashboardSuite('dashboard in Chromium', ({ serve, unique, store }) => {
     await page.close();
   });
 
+  it('every discarded job of a task is retried at once, after a confirmation, with progress', async () => {
+    const queue = unique('bulk');
+    let failing = true;
+    const task = defineTask({
+      name: unique('bulk.task'),
+      queue,
+      retry: { attempts: 1, backoff: 'fixed', baseMs: 1, maxMs: 1 },
+      handler: async () => {
+        if (failing) throw new Error('not yet');
+        return 'ok';
+      },
+    });
+    const { server, offload } = serve({ offload: { tasks: [task] } });
+    const url = await server.listen({ port: 0 });
+    const ids = await Promise.all(Array.from({ length: 6 }, async (_, n) => (await offload.enqueue(task, { n })).job.id));
+    const failures = Promise.all(ids.map((id) => nextEvent(offload, 'job:failed', (e) => e.job.id === id)));
+    await offload.start({ concurrency: 3, queues: [queue] });
+    await failures;
+
+    const { page, problems } = await openPage(browser!);
+    await page.goto(`${url}/#/jobs?state=discarded&queue=${queue}`);
+    await page.locator(`table.jobs[data-query="state=discarded&queue=${encodeURIComponent(queue)}"] tbody tr`).first().waitFor();
+    failing = false;
+    await page.locator('#bulk-retry').click();
+    const dialog = page.getByRole('dialog');
+    assert.match(await dialog.innerText(), new RegExp(`Retry every job in state discarded, in queue ${queue.replace('.', '\\.')}\\?`));
+    assert.match(await dialog.innerText(), /About 6 jobs match now/);
+    await dialog.getByRole('button', { name: 'Retry about 6 jobs' }).click();
+    await page.locator('#bulk-progress:has-text("Done")').waitFor();
+    assert.equal(await page.locator('#bulk-progress span').innerText(), 'Done: 6 retried, 0 skipped, 0 failed');
+    await screenshot(page, `${store.name}-jobs-bulk-retried`);
+    await jobsWaitFor(offload, ids);
+    for (const id of ids) assert.equal((await offload.jobs.get(id))?.state, 'completed');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
   it('the workers page shows this server\'s worker with the job it runs', async () => {
     const queue = unique('w');
     const release = deferred();

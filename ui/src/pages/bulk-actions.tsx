@@ -104,7 +104,7 @@ async function runBulk(action: BulkAction, filter: JobFilter, report: (p: Progre
   update({ finished: true, stopped: shouldStop() });
 }
 
-export function BulkActions({ filter, estimate, onDone }: { filter: JobFilter; estimate: number | null; onDone: () => void }) {
+export function BulkActions({ filter, estimate, empty, onDone }: { filter: JobFilter; estimate: number | null; empty: boolean; onDone: () => void }) {
   const [asking, setAsking] = useState<BulkAction | null>(null);
   const [progress, setProgress] = useState<Progress | null>(null);
   const stopRef = useRef(false);
@@ -117,11 +117,12 @@ export function BulkActions({ filter, estimate, onDone }: { filter: JobFilter; e
 
   const running = progress !== null && !progress.finished;
   const v = progress === null ? null : VERB[progress.action];
+  if (empty && progress === null) return null;
   return (
     <section class="bulk" aria-label="Act on every matching job">
       <span class="bulk-label">Every matching job:</span>
       {(['retry', 'cancel', 'delete'] as const).map((a) => (
-        <button key={a} type="button" class={a === 'delete' ? 'danger' : ''} disabled={running} onClick={() => setAsking(a)} id={`bulk-${a}`}>
+        <button key={a} type="button" class={a === 'delete' ? 'danger' : ''} disabled={running || empty} onClick={() => setAsking(a)} id={`bulk-${a}`}>
           {VERB[a].label} all…
         </button>
       ))}

@@ -141,7 +141,8 @@ export function JobsPage({ params }: { params: URLSearchParams }) {
         </form>
       </div>
 
-      {canAct() && page !== null && page.jobs.length > 0 ? <BulkActions filter={filter} estimate={estimate} onDone={() => setReload((n) => n + 1)} /> : null}
+      {/* Kept while the list is empty, so the progress of an action that emptied it stays in view. */}
+      {canAct() && page !== null ? <BulkActions filter={filter} estimate={estimate} empty={page.jobs.length === 0} onDone={() => setReload((n) => n + 1)} /> : null}
       {error === null ? null : <Notice kind="error">Could not list jobs: {error}</Notice>}
 
       {page === null ? (
