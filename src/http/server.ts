@@ -103,8 +103,26 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       return fastify.listen({ host, port });
     },
     close() {
-      closed ??= fastify.close();
+      closed ??= closeWithin(fastify, CLOSE_GRACE_MS);
       return closed;
     },
   };
 }
+
+/** How long open connections get to finish once the server closes, before they are cut. */
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * Closes the server; connections still open after `graceMs` are destroyed. Without the cut, a
+ * connection a browser opened ahead of time (no request on it yet, which Node does not count as
+ * idle), a long-poll or an SSE stream would hold the close up for as long as it lasts.
+ */
+async function closeWithin(fastify: FastifyInstance, graceMs: number): Promise<void> {
+  const cut = setTimeout(() => fastify.server.closeAllConnections(), graceMs);
+  try {
+    await fastify.close();
+  } finally {
+    clearTimeout(cut);
+  }
+}
+

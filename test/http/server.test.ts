@@ -3,6 +3,8 @@
  * app under a prefix, option checks, on both stores.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { it } from 'node:test';
 import Fastify from 'fastify';
 import { defineTask, isOffloadError } from '../../src/index.ts';
@@ -10,6 +12,18 @@ import { createHttpServer, offloadHttp } from '../../src/http/index.ts';
 import { body, httpSuite, logSink, type Problem } from './harness.ts';
 
 httpSuite('server', (s) => {
+  it('close() cuts a connection that never sent a request instead of waiting on it', async () => {
+    const { server } = s.api();
+    const url = new URL(await server.listen({ port: 0 }));
+    // What a browser does ahead of time: a connection with no request on it yet.
+    const socket = connect(Number(url.port), '127.0.0.1');
+    await once(socket, 'connect');
+    const cut = once(socket, 'close');
+    await server.close();
+    await cut;
+    assert.equal(socket.destroyed, true);
+  });
+
   it('X-Request-Id: kept when the client sends a sane one, made otherwise; in the header and the problem', async () => {
     const { inject } = s.api();
     const given = await inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'req-123.abc' } });

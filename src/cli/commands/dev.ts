@@ -91,6 +91,7 @@ async function dev(flags: DevFlags, io: CliIo): Promise<number> {
 function banner(url: string, spec: string, tasks: ReadonlyArray<TaskDefinition<any, any, any>>, flags: DevFlags, metrics: boolean): string {
   const lines = [
     `offload dev: ${url}`,
+    `  dashboard  ${url}/`,
     `  API        ${url}/v1/jobs`,
     `  queues     ${url}/v1/queues`,
     `  OpenAPI    ${url}/openapi.json`,
