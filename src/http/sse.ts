@@ -8,6 +8,7 @@
  * buffered without bound.
  */
 import { PassThrough } from 'node:stream';
+import type { FastifyReply } from 'fastify';
 
 export class SseStream {
   readonly stream = new PassThrough();
@@ -53,6 +54,28 @@ export class SseStream {
       return;
     }
     this.stream.write(chunk);
+  }
+
+  /**
+   * Answers `reply` with this stream, which ends when the server closes (`closing`) or the client
+   * goes away; `cleanup` runs once when it ends, whoever ends it.
+   */
+  reply(reply: FastifyReply, closing: AbortSignal, cleanup: () => void): FastifyReply {
+    const onClosing = () => this.end();
+    closing.addEventListener('abort', onClosing, { once: true });
+    this.onEnd(() => {
+      cleanup();
+      closing.removeEventListener('abort', onClosing);
+    });
+    reply.raw.on('close', () => this.end());
+    return (
+      reply
+        .header('content-type', 'text/event-stream; charset=utf-8')
+        .header('cache-control', 'no-cache, no-transform')
+        // nginx and similar proxies buffer responses unless told not to.
+        .header('x-accel-buffering', 'no')
+        .send(this.stream)
+    );
   }
 
   end(): void {

@@ -44,17 +44,6 @@ export function statsRoutes(fastify: FastifyInstance, deps: { access: DashboardA
       }
       sse.send('sample', event);
     });
-    const onClosing = () => sse.end();
-    closing.addEventListener('abort', onClosing, { once: true });
-    sse.onEnd(() => {
-      unsubscribe();
-      closing.removeEventListener('abort', onClosing);
-    });
-    reply.raw.on('close', () => sse.end());
-    return reply
-      .header('content-type', 'text/event-stream; charset=utf-8')
-      .header('cache-control', 'no-cache, no-transform')
-      .header('x-accel-buffering', 'no')
-      .send(sse.stream);
+    return sse.reply(reply, closing, unsubscribe);
   });
 }

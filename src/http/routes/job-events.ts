@@ -66,26 +66,14 @@ export function jobEventRoutes(fastify: FastifyInstance, ctx: HttpContext): void
         if (FINAL.has(job.state)) sse.end();
       };
       deliver(first);
-      if (!sse.ended) {
-        const unwatch = ctx.watcher.watch(id, {
-          job: deliver,
-          error: (err) => request.log.warn({ err, jobId: id }, 'reading a followed job failed; retrying'),
-        });
-        const onClosing = () => sse.end();
-        ctx.closing.addEventListener('abort', onClosing, { once: true });
-        sse.onEnd(() => {
-          unwatch();
-          ctx.closing.removeEventListener('abort', onClosing);
-        });
-        // The client went away: stop following.
-        reply.raw.on('close', () => sse.end());
-      }
-      return reply
-        .header('content-type', 'text/event-stream; charset=utf-8')
-        .header('cache-control', 'no-cache, no-transform')
-        // nginx and similar proxies buffer responses unless told not to.
-        .header('x-accel-buffering', 'no')
-        .send(sse.stream);
+      // A job already final has ended the stream: nothing to follow, the reply sends what it holds.
+      const unwatch = sse.ended
+        ? () => {}
+        : ctx.watcher.watch(id, {
+            job: deliver,
+            error: (err) => request.log.warn({ err, jobId: id }, 'reading a followed job failed; retrying'),
+          });
+      return sse.reply(reply, ctx.closing, unwatch);
     },
   });
 }
