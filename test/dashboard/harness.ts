@@ -54,9 +54,6 @@ export function dashboardSuiteOn(stores: ReadonlyArray<() => TestStore>, title: 
       const clients: Offload[] = [];
       let n = 0;
       after(async () => {
-        // Every request has been answered by now. A browser's idle preconnected sockets (no
-        // request sent yet) would hold close() until the browser drops them, a minute or more later.
-        for (const s of servers) s.fastify.server.closeAllConnections();
         await Promise.all(servers.map((s) => s.close()));
         await Promise.all(clients.map((c) => c.close({ graceMs: 0 })));
         await store.dispose();

@@ -77,6 +77,25 @@ export function flowControlSuite(make: () => TestStore): void {
       await o.stop();
     });
 
+    it('a short retry backoff runs when it is due, not at the next poll', { timeout: 20_000 }, async () => {
+      let attempts = 0;
+      const flaky = defineTask({
+        name: name('flaky'),
+        retry: { attempts: 2, backoff: 'fixed', baseMs: 50, maxMs: 50 },
+        handler: () => {
+          if (++attempts === 1) throw new Error('first attempt fails');
+          return 'second';
+        },
+      });
+      // A poll a minute apart: only the wake-up at the retry's due time can run it within the test.
+      const o = use(client(store, { tasks: [flaky], pollMs: 60_000 }));
+      const { job } = await o.enqueue(flaky, {});
+      await o.start();
+      const done = await o.jobs.waitFor(job.id);
+      assert.deepEqual([done.state, done.result, done.attempt], ['completed', 'second', 2]);
+      await o.stop();
+    });
+
     it('refuses deadlines the job cannot meet', async () => {
       const task = defineTask({ name: name('deadline'), handler: () => null });
       const o = use(client(store, { tasks: [task] }));
