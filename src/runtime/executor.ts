@@ -170,7 +170,7 @@ export async function executeJob(claimed: ClaimedJob, d: ExecutorDeps, shutdown:
     log.error({ err }, 'could not record the outcome; the rescuer will return the job after its lease expires');
     d.events.emit('error', { error: err as Error, component: 'executor' });
   } finally {
-    d.keeper.remove(job.id, token);
+    d.keeper.remove(token);
   }
 }
 

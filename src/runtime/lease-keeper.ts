@@ -53,7 +53,7 @@ export class LeaseKeeper {
     this.#held.set(token, { id, abort });
   }
 
-  remove(_id: string, token: string): void {
+  remove(token: string): void {
     this.#held.delete(token);
   }
 
