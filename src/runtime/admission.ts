@@ -41,6 +41,8 @@ export class Admission {
   readonly #refreshMs: number;
   readonly #now: () => number;
   readonly #views = new Map<string, View>();
+  /** One drain read (every queue's) serves every bounded queue refreshing within `refreshMs`. */
+  #drain: { at: number; rows: Promise<Array<{ queue: string; count: number }>> } | null = null;
 
   constructor(driver: Driver, limits: ReadonlyMap<string, number>, refreshMs: number, now: () => number) {
     this.#driver = driver;
@@ -95,11 +97,24 @@ export class Admission {
     const [waiting, finished] = await Promise.all([
       // One past the bound is enough to tell "full" from "not full".
       this.#driver.jobCountUpTo({ queue, states: WAITING_STATES, cap: max + 1 }),
-      this.#driver.jobFinishedRecently({ windowMs: DRAIN_WINDOW_MS }),
+      this.#drainRows(),
     ]);
     view.waiting = waiting;
     view.drainPerSec = (finished.find((f) => f.queue === queue)?.count ?? 0) / (DRAIN_WINDOW_MS / 1000);
     view.at = this.#now();
+  }
+
+  #drainRows(): Promise<Array<{ queue: string; count: number }>> {
+    const now = this.#now();
+    if (this.#drain === null || now - this.#drain.at >= this.#refreshMs) {
+      const rows = this.#driver.jobFinishedRecently({ windowMs: DRAIN_WINDOW_MS });
+      // A failed read is not kept: the next refresh asks again.
+      rows.catch(() => {
+        if (this.#drain?.rows === rows) this.#drain = null;
+      });
+      this.#drain = { at: now, rows };
+    }
+    return this.#drain.rows;
   }
 }
 
