@@ -121,6 +121,8 @@ export interface Driver {
     states: readonly JobState[] | null;
     task: string | null;
     queue: string | null;
+    /** Jobs with this idempotency key, of any task (index: idempotency_key, id). */
+    idempotencyKey?: string | null;
     /** Jobs with id below this one (newest first). */
     beforeId: string | null;
     limit: number;

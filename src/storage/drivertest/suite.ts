@@ -328,6 +328,30 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       assert.deepEqual(await d.jobList({ states: ['completed'], task, queue: null, beforeId: null, limit: 100 }), []);
     });
 
+    it('finds jobs by idempotency key across tasks, newest first, with keyset pages', async () => {
+      const [a, b] = [fresh(), fresh()];
+      const key = `key-${a}`;
+      const outs = await d.jobInsertMany({
+        jobs: [
+          insert({ task: a, idempotencyKey: key, fingerprint: 'f' }),
+          insert({ task: b, idempotencyKey: key, fingerprint: 'f' }),
+          insert({ task: a, idempotencyKey: `${key}-other`, fingerprint: 'f' }),
+          insert({ task: a }),
+        ],
+        atomic: true,
+      });
+      const [ja, jb] = [outs[0]!.job.id, outs[1]!.job.id];
+      const both = await d.jobList({ states: null, task: null, queue: null, idempotencyKey: key, beforeId: null, limit: 10 });
+      assert.deepEqual(both.map((j) => j.id), [jb, ja], 'exactly the jobs with that key, of every task, newest first');
+      assert.deepEqual(both.map((j) => j.idempotencyKey), [key, key]);
+      const page2 = await d.jobList({ states: null, task: null, queue: null, idempotencyKey: key, beforeId: jb, limit: 10 });
+      assert.deepEqual(page2.map((j) => j.id), [ja]);
+      const ofA = await d.jobList({ states: ['available'], task: a, queue: null, idempotencyKey: key, beforeId: null, limit: 10 });
+      assert.deepEqual(ofA.map((j) => j.id), [ja], 'combines with the other filters');
+      assert.deepEqual(await d.jobList({ states: null, task: null, queue: null, idempotencyKey: `${key}-missing`, beforeId: null, limit: 10 }), []);
+      assert.deepEqual(await d.jobList({ states: null, task: null, queue: null, idempotencyKey: key.slice(0, -1), beforeId: null, limit: 10 }), [], 'an exact match, not a prefix');
+    });
+
     it('deletes jobs only from the given states', async () => {
       const task = fresh();
       const outs = await d.jobInsertMany({ jobs: [insert({ task }), insert({ task })], atomic: false });

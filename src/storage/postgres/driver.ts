@@ -214,7 +214,7 @@ export class PostgresDriver implements Driver {
     return r === undefined ? null : toJob(r);
   }
 
-  async jobList(p: { states: readonly JobState[] | null; task: string | null; queue: string | null; beforeId: string | null; limit: number }): Promise<Job[]> {
+  async jobList(p: { states: readonly JobState[] | null; task: string | null; queue: string | null; idempotencyKey?: string | null; beforeId: string | null; limit: number }): Promise<Job[]> {
     const where: string[] = [];
     const args: unknown[] = [];
     const add = (clause: string, value: unknown) => {
@@ -224,6 +224,7 @@ export class PostgresDriver implements Driver {
     if (p.states !== null) add('state = ANY(?::text[])', p.states);
     if (p.task !== null) add('task = ?', p.task);
     if (p.queue !== null) add('queue = ?', p.queue);
+    if (p.idempotencyKey !== undefined && p.idempotencyKey !== null) add('idempotency_key = ?', p.idempotencyKey);
     if (p.beforeId !== null) add('id < ?', p.beforeId);
     args.push(p.limit);
     const text = `SELECT * FROM ${this.#quoted}.jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${args.length}`;

@@ -55,4 +55,13 @@ CREATE INDEX jobs_expiry ON :schema.jobs (expires_at) WHERE expires_at IS NOT NU
 CREATE TABLE :schema.queues (name text PRIMARY KEY, paused_at timestamptz);
 `,
   },
+  {
+    version: 3,
+    name: 'idempotency key search',
+    sql: `
+-- Search by idempotency key across tasks (the unique index leads with task, so it cannot serve a
+-- search without one), newest first: a backward range scan of (key, id), cursor pages included.
+CREATE INDEX jobs_idempotency_search ON :schema.jobs (idempotency_key, id) WHERE idempotency_key IS NOT NULL;
+`,
+  },
 ];

@@ -265,7 +265,7 @@ export class SqliteEngine {
     return r === undefined ? null : toJob(r);
   }
 
-  jobList(p: { states: readonly JobState[] | null; task: string | null; queue: string | null; beforeId: string | null; limit: number }): Job[] {
+  jobList(p: { states: readonly JobState[] | null; task: string | null; queue: string | null; idempotencyKey?: string | null; beforeId: string | null; limit: number }): Job[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (p.states !== null) {
@@ -279,6 +279,10 @@ export class SqliteEngine {
     if (p.queue !== null) {
       where.push('queue = ?');
       args.push(p.queue);
+    }
+    if (p.idempotencyKey !== undefined && p.idempotencyKey !== null) {
+      where.push('idempotency_key = ?');
+      args.push(p.idempotencyKey);
     }
     if (p.beforeId !== null) {
       where.push('id < ?');

@@ -55,4 +55,13 @@ CREATE INDEX offload_jobs_expiry ON offload_jobs (expires_at) WHERE expires_at I
 CREATE TABLE offload_queues (name TEXT PRIMARY KEY, paused_at INTEGER) WITHOUT ROWID;
 `,
   },
+  {
+    version: 3,
+    name: 'idempotency key search',
+    sql: `
+-- Search by idempotency key across tasks (the unique index leads with task, so it cannot serve a
+-- search without one), newest first: a backward range scan of (key, id), cursor pages included.
+CREATE INDEX offload_jobs_idempotency_search ON offload_jobs (idempotency_key, id) WHERE idempotency_key IS NOT NULL;
+`,
+  },
 ];
