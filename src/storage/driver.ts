@@ -80,6 +80,35 @@ export interface HeldLease {
   cancelRequested: boolean;
 }
 
+/** What a worker process reports of itself on each registry heartbeat (see workerHeartbeat). */
+export interface WorkerBeat {
+  /** The Workers id, `hostname:pid:random`. */
+  id: string;
+  host: string;
+  pid: number;
+  /** The offload version the process runs. */
+  version: string;
+  queues: readonly string[];
+  concurrency: number;
+  running: number;
+  /** Its registry heartbeat period: readers call a row stale after a few periods of silence. */
+  heartbeatMs: number;
+  /** Thread pool occupancy, or null without thread tasks. */
+  threads: { size: number; threads: number; busy: number; queued: number; retired: number } | null;
+  /** Event-loop health; null when the loop monitor is off. */
+  loop: { delayP99Ms: number; utilization: number; overloaded: boolean } | null;
+}
+
+/** A registry row as read back: the beat plus the times the database recorded. */
+export interface WorkerRow extends WorkerBeat {
+  /** Database clock at the first heartbeat of this id. */
+  startedAt: Date;
+  /** Database clock at the last heartbeat. */
+  heartbeatAt: Date;
+  /** Database now minus heartbeatAt, computed by the database (never negative). */
+  heartbeatAgeMs: number;
+}
+
 export interface DriverCapabilities {
   /** Enqueue inside a caller's transaction (`tx` option). */
   callerTransactions: boolean;
@@ -164,6 +193,19 @@ export interface Driver {
   queueList(): Promise<QueueInfo[]>;
 
   /**
+   * The worker registry: one row per worker process, written by the process itself.
+   * Upserts the row of `worker.id` with heartbeat_at = database now (started_at is set on the
+   * first beat only). A removed row comes back with the next beat.
+   */
+  workerHeartbeat(params: { worker: WorkerBeat }): Promise<void>;
+  /** Registry rows, ordered by host, pid, id, at most `limit`; ages by the database clock. */
+  workerList(params: { limit: number }): Promise<WorkerRow[]>;
+  /** Deletes one row (graceful stop). Returns whether it existed. */
+  workerRemove(params: { id: string }): Promise<boolean>;
+  /** Deletes rows whose last heartbeat is older than `deadMs` (database clock); returns their ids. */
+  workerPrune(params: { deadMs: number }): Promise<string[]>;
+
+  /**
    * Subscribes to "jobs were inserted" hints from any process. Hints may be lost or coalesced:
    * polling must stay correct without them. Returns an unsubscribe function.
    */
@@ -175,4 +217,6 @@ export interface Driver {
   testSetLeaseExpiry(params: { id: string; inMs: number }): Promise<void>;
   /** Test rigging: moves a job's times (its deadline too) into the past by `ms`. */
   testAgeJob(params: { id: string; ms: number }): Promise<void>;
+  /** Test rigging: moves a registry row's times into the past by `ms`. */
+  testAgeWorker(params: { id: string; ms: number }): Promise<void>;
 }

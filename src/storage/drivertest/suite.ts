@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sourcesOf, WAITING_STATES } from '../../core/state-machine.ts';
 import type { Driver, JobCompletion, JobInsert } from '../driver.ts';
+import { workerRegistryTests } from './workers.ts';
 
 export interface SuiteStore {
   open(): Driver;
@@ -464,5 +465,7 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
         { queue: 'count-q', state: 'scheduled', count: 1 },
       ]);
     });
+
+    workerRegistryTests(() => ({ d, store }));
   });
 }

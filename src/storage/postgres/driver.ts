@@ -8,10 +8,11 @@
 import type { Sql, TransactionSql } from 'postgres';
 import { OffloadError } from '../../errors.ts';
 import type { Job, JobState } from '../../types.ts';
-import type { ClaimedJob, ClaimParams, Driver, DriverCapabilities, HeldLease, InsertOutcome, JobCompletion, JobInsert, QueueInfo } from '../driver.ts';
+import type { ClaimedJob, ClaimParams, Driver, DriverCapabilities, HeldLease, InsertOutcome, JobCompletion, JobInsert, QueueInfo, WorkerBeat, WorkerRow } from '../driver.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { pgQueries } from './queries.ts';
 import { toJob, type PgRow } from './rows.ts';
+import { pgWorkerQueries, toWorker, workerBeatParams, type PgWorkerRow } from './worker-queries.ts';
 
 type Querier = Sql | TransactionSql;
 
@@ -34,6 +35,7 @@ export class PostgresDriver implements Driver {
   readonly #wake: string;
   readonly #cancel: string;
   readonly #q: ReturnType<typeof pgQueries>;
+  readonly #wq: ReturnType<typeof pgWorkerQueries>;
   #closed = false;
 
   constructor(o: PostgresDriverOptions) {
@@ -44,6 +46,7 @@ export class PostgresDriver implements Driver {
     this.#wake = `offload_wake:${o.schema}`;
     this.#cancel = `offload_cancel:${o.schema}`;
     this.#q = pgQueries(this.#quoted, this.#wake, this.#cancel);
+    this.#wq = pgWorkerQueries(this.#quoted);
   }
 
   /** Runs a prepared statement, retrying the listed transient failures. */
@@ -292,6 +295,28 @@ export class PostgresDriver implements Driver {
 
   async queueList(): Promise<QueueInfo[]> {
     return (await this.#run<{ name: string; paused_at: Date | null }>(this.#q.queueList, [])).map((r) => ({ name: r.name, pausedAt: r.paused_at }));
+  }
+
+  // The worker registry: its SQL is in worker-queries.ts.
+  async workerHeartbeat(p: { worker: WorkerBeat }): Promise<void> {
+    await this.#run(this.#wq.heartbeat, workerBeatParams(p.worker));
+  }
+
+  async workerList(p: { limit: number }): Promise<WorkerRow[]> {
+    return (await this.#run<PgWorkerRow>(this.#wq.list, [p.limit])).map(toWorker);
+  }
+
+  async workerRemove(p: { id: string }): Promise<boolean> {
+    const r = await this.#run(this.#wq.remove, [p.id]);
+    return (r as unknown as { count: number }).count === 1;
+  }
+
+  async workerPrune(p: { deadMs: number }): Promise<string[]> {
+    return (await this.#run<{ id: string }>(this.#wq.prune, [p.deadMs])).map((r) => r.id);
+  }
+
+  async testAgeWorker(p: { id: string; ms: number }): Promise<void> {
+    await this.#run(this.#wq.testAge, [p.id, p.ms]);
   }
 
   async onJobsAvailable(listener: (queue: string) => void): Promise<() => Promise<void>> {

@@ -64,4 +64,30 @@ CREATE TABLE :schema.queues (name text PRIMARY KEY, paused_at timestamptz);
 CREATE INDEX jobs_idempotency_search ON :schema.jobs (idempotency_key, id) WHERE idempotency_key IS NOT NULL;
 `,
   },
+  {
+    version: 4,
+    name: 'worker registry',
+    sql: `
+-- One row per worker process, written by that process: upserted on every registry heartbeat,
+-- deleted on graceful stop, pruned once silent past the retention.
+CREATE TABLE :schema.workers (
+  id text PRIMARY KEY,
+  host text NOT NULL,
+  pid integer NOT NULL,
+  version text NOT NULL,
+  queues text[] NOT NULL,
+  concurrency integer NOT NULL,
+  running integer NOT NULL,
+  heartbeat_ms integer NOT NULL,
+  threads jsonb,
+  loop_delay_p99_ms double precision,
+  loop_utilization double precision,
+  loop_overloaded boolean,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  heartbeat_at timestamptz NOT NULL DEFAULT now()
+);
+-- The pruner's scan.
+CREATE INDEX workers_heartbeat ON :schema.workers (heartbeat_at);
+`,
+  },
 ];

@@ -123,6 +123,11 @@ export class SqliteDriver implements Driver {
   queueList: Driver['queueList'] = () => this.#call('queueList', null);
   testSetLeaseExpiry: Driver['testSetLeaseExpiry'] = (p) => this.#call('testSetLeaseExpiry', p);
   testAgeJob: Driver['testAgeJob'] = (p) => this.#call('testAgeJob', p);
+  workerHeartbeat: Driver['workerHeartbeat'] = (p) => this.#call('workerHeartbeat', p);
+  workerList: Driver['workerList'] = (p) => this.#call('workerList', p);
+  workerRemove: Driver['workerRemove'] = (p) => this.#call('workerRemove', p);
+  workerPrune: Driver['workerPrune'] = (p) => this.#call('workerPrune', p);
+  testAgeWorker: Driver['testAgeWorker'] = (p) => this.#call('testAgeWorker', p);
 }
 
 function storeFailure(err: Error): Error {

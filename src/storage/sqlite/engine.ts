@@ -12,8 +12,9 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { OffloadError } from '../../errors.ts';
 import type { AttemptError, Job, JobState } from '../../types.ts';
-import type { ClaimedJob, ClaimParams, HeldLease, InsertOutcome, JobCompletion, JobInsert, QueueInfo } from '../driver.ts';
+import type { ClaimedJob, ClaimParams, HeldLease, InsertOutcome, JobCompletion, JobInsert, QueueInfo, WorkerBeat, WorkerRow } from '../driver.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
+import { SqliteWorkerTable } from './worker-table.ts';
 
 export interface SqliteEngineOptions {
   path: string;
@@ -90,6 +91,10 @@ const CLAIMABLE = (queueMarks: string, taskMarks: string, now: string) => `state
 export class SqliteEngine {
   readonly #db: Db;
   readonly #stmts = new Map<string, Statement>();
+  readonly #workers = new SqliteWorkerTable(
+    (sql) => this.#stmt(sql),
+    (fn) => this.#write(fn),
+  );
 
   constructor(options: SqliteEngineOptions) {
     this.#db = new Database(options.path, { timeout: options.busyTimeoutMs });
@@ -375,6 +380,27 @@ export class SqliteEngine {
   queueList(): QueueInfo[] {
     const rows = this.#stmt('SELECT name, paused_at FROM offload_queues ORDER BY name').all() as Array<{ name: string; paused_at: number | null }>;
     return rows.map((r) => ({ name: r.name, pausedAt: date(r.paused_at) }));
+  }
+
+  // The worker registry: its SQL is in worker-table.ts.
+  workerHeartbeat(p: { worker: WorkerBeat }): void {
+    this.#workers.heartbeat(p);
+  }
+
+  workerList(p: { limit: number }): WorkerRow[] {
+    return this.#workers.list(p);
+  }
+
+  workerRemove(p: { id: string }): boolean {
+    return this.#workers.remove(p);
+  }
+
+  workerPrune(p: { deadMs: number }): string[] {
+    return this.#workers.prune(p);
+  }
+
+  testAgeWorker(p: { id: string; ms: number }): void {
+    this.#workers.testAge(p);
   }
 
   jobPrune(p: { completedMs: number; cancelledMs: number; discardedMs: number; limit: number }): number {

@@ -64,4 +64,30 @@ CREATE TABLE offload_queues (name TEXT PRIMARY KEY, paused_at INTEGER) WITHOUT R
 CREATE INDEX offload_jobs_idempotency_search ON offload_jobs (idempotency_key, id) WHERE idempotency_key IS NOT NULL;
 `,
   },
+  {
+    version: 4,
+    name: 'worker registry',
+    sql: `
+-- One row per worker process, written by that process: upserted on every registry heartbeat,
+-- deleted on graceful stop, pruned once silent past the retention. queues and threads are JSON.
+CREATE TABLE offload_workers (
+  id TEXT PRIMARY KEY,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  version TEXT NOT NULL,
+  queues TEXT NOT NULL,
+  concurrency INTEGER NOT NULL,
+  running INTEGER NOT NULL,
+  heartbeat_ms INTEGER NOT NULL,
+  threads TEXT,
+  loop_delay_p99_ms REAL,
+  loop_utilization REAL,
+  loop_overloaded INTEGER,
+  started_at INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL
+) WITHOUT ROWID;
+-- The pruner's scan.
+CREATE INDEX offload_workers_heartbeat ON offload_workers (heartbeat_at);
+`,
+  },
 ];
