@@ -109,6 +109,21 @@ export interface WorkerRow extends WorkerBeat {
   heartbeatAgeMs: number;
 }
 
+/** Which jobs a bulk action or a count covers. A null field does not filter. */
+export interface JobFilter {
+  states: readonly JobState[] | null;
+  task: string | null;
+  queue: string | null;
+  idempotencyKey: string | null;
+}
+
+/** One batch of a bulk action: the ids it changed, highest first. */
+export interface JobBatch {
+  ids: string[];
+  /** The queues of the changed jobs (a retry wakes their workers). */
+  queues: string[];
+}
+
 export interface DriverCapabilities {
   /** Enqueue inside a caller's transaction (`tx` option). */
   callerTransactions: boolean;
@@ -165,6 +180,22 @@ export interface Driver {
   jobRetry(params: { id: string; from: readonly JobState[] }): Promise<Job | null>;
   /** Deletes a job in one of `from`. Returns false when it was not in such a state (or absent). */
   jobDelete(params: { id: string; from: readonly JobState[] }): Promise<boolean>;
+
+  /*
+   * Bulk actions, one batch per call: up to `limit` jobs matching `filter` whose id is below
+   * `beforeId`, highest id first, each fenced by state as its single-job method is (a job in no
+   * allowed state is left alone and not returned). One call is one transaction. A job another
+   * transaction holds at that moment (a claim, a completion) may be passed over. The caller walks
+   * the ids downwards with `beforeId` = the lowest id of the previous batch until a batch is empty.
+   */
+  /** As jobRetry, for every matching job in one of `from`. */
+  jobRetryMany(params: { filter: JobFilter; from: readonly JobState[]; beforeId: string | null; limit: number }): Promise<JobBatch>;
+  /** As jobCancel: matching jobs in `waitingFrom` are cancelled (`ids`); running ones get the request (`requested`). */
+  jobCancelMany(params: { filter: JobFilter; waitingFrom: readonly JobState[]; reason: string; beforeId: string | null; limit: number }): Promise<JobBatch & { requested: string[] }>;
+  /** As jobDelete, for every matching job in one of `from`. */
+  jobDeleteMany(params: { filter: JobFilter; from: readonly JobState[]; beforeId: string | null; limit: number }): Promise<JobBatch>;
+  /** Jobs matching `filter`, counted up to `cap` (the count stops there). */
+  jobCount(params: { filter: JobFilter; cap: number }): Promise<number>;
 
   /**
    * Expired leases: back to `retryable` (now) or to `discarded` when attempts are used up, or to

@@ -353,6 +353,87 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       assert.deepEqual(await d.jobList({ states: null, task: null, queue: null, idempotencyKey: key.slice(0, -1), beforeId: null, limit: 10 }), [], 'an exact match, not a prefix');
     });
 
+    it('bulk retry: batches walk ids downwards, fenced by state, narrowed by the filter', async () => {
+      const task = fresh();
+      await d.jobInsertMany({ jobs: Array.from({ length: 7 }, (_, i) => insert({ task, queue: i === 3 ? 'other-q' : 'default' })), atomic: true });
+      const claimed = await d.jobClaim({ ...claimArgs, queues: ['default', 'other-q'], tasks: [task], limit: 7 });
+      // Five discarded (one of them in other-q), one completed, one left running.
+      const [keep, ...rest] = claimed.toSorted((a, b) => Number(a.job.id) - Number(b.job.id));
+      const done = rest.pop()!;
+      await d.jobCompleteMany({
+        completions: [completion(done.job.id, done.token), ...rest.map((c) => completion(c.job.id, c.token, { state: 'discarded', result: null, error: error(1) }))],
+      });
+      const discarded = rest.map((c) => c.job.id).toSorted((a, b) => Number(b) - Number(a));
+      const filter = { states: null, task, queue: null, idempotencyKey: null };
+      const from = sourcesOf('available', 'retry');
+      const first = await d.jobRetryMany({ filter, from, beforeId: null, limit: 3 });
+      assert.deepEqual(first.ids, discarded.slice(0, 3), 'the 3 highest discarded ids; running and completed are fenced out');
+      const second = await d.jobRetryMany({ filter, from, beforeId: first.ids.at(-1)!, limit: 3 });
+      assert.deepEqual(second.ids, discarded.slice(3));
+      assert.deepEqual(new Set([...first.queues, ...second.queues]), new Set(['default', 'other-q']));
+      assert.deepEqual((await d.jobRetryMany({ filter, from, beforeId: second.ids.at(-1)!, limit: 3 })).ids, [], 'an empty batch ends the walk');
+      for (const id of discarded) {
+        const j = await d.jobGet({ id });
+        assert.deepEqual([j?.state, j?.attempt, j?.finishedAt], ['available', 0, null]);
+      }
+      assert.equal((await d.jobGet({ id: keep!.job.id }))?.state, 'running');
+      assert.equal((await d.jobGet({ id: done.job.id }))?.state, 'completed');
+      // The filter narrows: nothing of another task or queue, and a state outside the fence matches nothing.
+      const again = await d.jobInsertMany({ jobs: [insert({ task, delayMs: 60_000 }), insert({ task, queue: 'other-q', delayMs: 60_000 })], atomic: true });
+      assert.deepEqual((await d.jobRetryMany({ filter: { ...filter, queue: 'other-q' }, from, beforeId: null, limit: 10 })).ids, [again[1]!.job.id]);
+      assert.deepEqual((await d.jobRetryMany({ filter: { ...filter, task: `${task}-none` }, from, beforeId: null, limit: 10 })).ids, []);
+      assert.deepEqual((await d.jobRetryMany({ filter: { ...filter, states: ['running', 'completed'] }, from, beforeId: null, limit: 10 })).ids, []);
+      assert.equal((await d.jobGet({ id: again[0]!.job.id }))?.state, 'scheduled');
+    });
+
+    it('bulk cancel: waiting jobs end cancelled, running ones get the request, final ones are left alone', async () => {
+      const task = fresh();
+      const outs = await d.jobInsertMany({ jobs: [insert({ task }), insert({ task }), insert({ task, delayMs: 60_000 }), insert({ task, idempotencyKey: `k-${task}`, fingerprint: 'f' })], atomic: true });
+      const [running] = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 1 });
+      const [finished] = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 1 });
+      await d.jobCompleteMany({ completions: [completion(finished!.job.id, finished!.token)] });
+      const filter = { states: null, task, queue: null, idempotencyKey: null };
+      const waitingFrom = sourcesOf('cancelled', 'cancel').filter((s) => WAITING_STATES.includes(s));
+      const byKey = await d.jobCancelMany({ filter: { ...filter, task: null, idempotencyKey: `k-${task}` }, waitingFrom, reason: 'by key', beforeId: null, limit: 10 });
+      assert.deepEqual([byKey.ids, byKey.requested], [[outs[3]!.job.id], []]);
+      const all = await d.jobCancelMany({ filter, waitingFrom, reason: 'bulk', beforeId: null, limit: 10 });
+      const waiting = outs.map((o) => o.job.id).filter((id) => id !== running!.job.id && id !== finished!.job.id && id !== outs[3]!.job.id);
+      assert.deepEqual(all.ids.toSorted(), waiting.toSorted());
+      assert.deepEqual(all.requested, [running!.job.id]);
+      for (const id of waiting) {
+        const j = await d.jobGet({ id });
+        assert.deepEqual([j?.state, j?.cancelReason], ['cancelled', 'bulk']);
+        assert.ok(j?.finishedAt instanceof Date);
+      }
+      const r = await d.jobGet({ id: running!.job.id });
+      assert.deepEqual([r?.state, r?.cancelReason], ['running', 'bulk']);
+      assert.ok(r?.cancelRequestedAt instanceof Date);
+      assert.deepEqual(await d.jobCancelRequested({ ids: [running!.job.id] }), [running!.job.id], 'the worker sees the request');
+      assert.equal((await d.jobGet({ id: finished!.job.id }))?.state, 'completed');
+      const onlyRunning = await d.jobCancelMany({ filter: { ...filter, states: ['running'] }, waitingFrom, reason: 'later', beforeId: null, limit: 10 });
+      assert.deepEqual(onlyRunning.requested, [running!.job.id]);
+      assert.equal((await d.jobGet({ id: running!.job.id }))?.cancelReason, 'bulk', 'the first request is kept');
+    });
+
+    it('bulk delete: only jobs in the given states; counts stop at their cap', async () => {
+      const task = fresh();
+      await d.jobInsertMany({ jobs: Array.from({ length: 6 }, () => insert({ task })), atomic: true });
+      const [running] = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 1 });
+      const filter = { states: null, task, queue: null, idempotencyKey: null };
+      assert.equal(await d.jobCount({ filter, cap: 100 }), 6);
+      assert.equal(await d.jobCount({ filter, cap: 4 }), 4);
+      assert.equal(await d.jobCount({ filter: { ...filter, states: ['running'] }, cap: 100 }), 1);
+      assert.equal(await d.jobCount({ filter: { ...filter, task: `${task}-none` }, cap: 100 }), 0);
+      const from = [...WAITING_STATES, 'completed', 'cancelled', 'discarded'] as const;
+      const first = await d.jobDeleteMany({ filter, from, beforeId: null, limit: 3 });
+      assert.equal(first.ids.length, 3);
+      const second = await d.jobDeleteMany({ filter, from, beforeId: first.ids.at(-1)!, limit: 10 });
+      assert.equal(second.ids.length, 2);
+      assert.ok(!second.ids.includes(running!.job.id) && !first.ids.includes(running!.job.id), 'a running job is never deleted');
+      assert.equal(await d.jobCount({ filter, cap: 100 }), 1);
+      assert.equal((await d.jobGet({ id: running!.job.id }))?.state, 'running');
+    });
+
     it('deletes jobs only from the given states', async () => {
       const task = fresh();
       const outs = await d.jobInsertMany({ jobs: [insert({ task }), insert({ task })], atomic: false });

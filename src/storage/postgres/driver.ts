@@ -8,7 +8,8 @@
 import type { Sql, TransactionSql } from 'postgres';
 import { OffloadError } from '../../errors.ts';
 import type { Job, JobState } from '../../types.ts';
-import type { ClaimedJob, ClaimParams, Driver, DriverCapabilities, HeldLease, InsertOutcome, JobCompletion, JobInsert, QueueInfo, WorkerBeat, WorkerRow } from '../driver.ts';
+import type { ClaimedJob, ClaimParams, Driver, DriverCapabilities, HeldLease, InsertOutcome, JobBatch, JobCompletion, JobInsert, QueueInfo, WorkerBeat, WorkerRow } from '../driver.ts';
+import { bulkQueries, type BulkStatement } from './bulk-queries.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { pgQueries } from './queries.ts';
 import { toJob, type PgRow } from './rows.ts';
@@ -35,6 +36,7 @@ export class PostgresDriver implements Driver {
   readonly #wake: string;
   readonly #cancel: string;
   readonly #q: ReturnType<typeof pgQueries>;
+  readonly #bq: ReturnType<typeof bulkQueries>;
   readonly #wq: ReturnType<typeof pgWorkerQueries>;
   #closed = false;
 
@@ -46,6 +48,7 @@ export class PostgresDriver implements Driver {
     this.#wake = `offload_wake:${o.schema}`;
     this.#cancel = `offload_cancel:${o.schema}`;
     this.#q = pgQueries(this.#quoted, this.#wake, this.#cancel);
+    this.#bq = bulkQueries(this.#quoted, this.#wake, this.#cancel);
     this.#wq = pgWorkerQueries(this.#quoted);
   }
 
@@ -253,6 +256,30 @@ export class PostgresDriver implements Driver {
     if (!/^\d{1,18}$/.test(p.id)) return false;
     const r = await this.#run(this.#q.delete, [p.id, p.from]);
     return (r as unknown as { count: number }).count === 1;
+  }
+
+  // Bulk actions and the filtered count: one batch per call (bulk-queries.ts).
+  async #batch(s: BulkStatement): Promise<Array<{ id: string; queue: string; state: JobState }>> {
+    const rows = await this.#run<{ id: string; queue: string; state: JobState }>(s.text, s.params);
+    return rows.toSorted((a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : -1));
+  }
+  async jobRetryMany(p: Parameters<Driver['jobRetryMany']>[0]): Promise<JobBatch> {
+    const rows = await this.#batch(this.#bq.retryMany(p));
+    return { ids: rows.map((r) => r.id), queues: [...new Set(rows.map((r) => r.queue))] };
+  }
+  async jobCancelMany(p: Parameters<Driver['jobCancelMany']>[0]): Promise<JobBatch & { requested: string[] }> {
+    const rows = await this.#batch(this.#bq.cancelMany(p));
+    const cancelled = rows.filter((r) => r.state !== 'running');
+    return { ids: cancelled.map((r) => r.id), queues: [...new Set(cancelled.map((r) => r.queue))], requested: rows.filter((r) => r.state === 'running').map((r) => r.id) };
+  }
+  async jobDeleteMany(p: Parameters<Driver['jobDeleteMany']>[0]): Promise<JobBatch> {
+    const rows = await this.#batch(this.#bq.deleteMany(p));
+    return { ids: rows.map((r) => r.id), queues: [...new Set(rows.map((r) => r.queue))] };
+  }
+  async jobCount(p: Parameters<Driver['jobCount']>[0]): Promise<number> {
+    const s = this.#bq.count(p);
+    const [r] = await this.#run<{ n: number }>(s.text, s.params);
+    return r?.n ?? 0;
   }
 
   async jobRescueExpired(p: { limit: number }): Promise<{ retried: string[]; discarded: string[]; cancelled: string[] }> {

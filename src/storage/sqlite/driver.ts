@@ -113,6 +113,10 @@ export class SqliteDriver implements Driver {
   jobRetry: Driver['jobRetry'] = (p) => this.#call('jobRetry', p);
   jobDelete: Driver['jobDelete'] = (p) => this.#call('jobDelete', p);
   jobRescueExpired: Driver['jobRescueExpired'] = (p) => this.#call('jobRescueExpired', p);
+  jobRetryMany: Driver['jobRetryMany'] = (p) => this.#call('jobRetryMany', p);
+  jobCancelMany: Driver['jobCancelMany'] = (p) => this.#call('jobCancelMany', p);
+  jobDeleteMany: Driver['jobDeleteMany'] = (p) => this.#call('jobDeleteMany', p);
+  jobCount: Driver['jobCount'] = (p) => this.#call('jobCount', p);
   jobPrune: Driver['jobPrune'] = (p) => this.#call('jobPrune', p);
   jobCounts: Driver['jobCounts'] = () => this.#call('jobCounts', null);
   jobExpire: Driver['jobExpire'] = (p) => this.#call('jobExpire', p);

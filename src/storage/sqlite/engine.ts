@@ -13,6 +13,7 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { OffloadError } from '../../errors.ts';
 import type { AttemptError, Job, JobState } from '../../types.ts';
 import type { ClaimedJob, ClaimParams, HeldLease, InsertOutcome, JobCompletion, JobInsert, QueueInfo, WorkerBeat, WorkerRow } from '../driver.ts';
+import { cancelMany, count, deleteMany, retryMany, type BulkHost } from './bulk.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { SqliteWorkerTable } from './worker-table.ts';
 
@@ -324,6 +325,21 @@ export class SqliteEngine {
   jobDelete(p: { id: string; from: readonly JobState[] }): boolean {
     const s = this.#stmt(`DELETE FROM offload_jobs WHERE id = ? AND state IN (${p.from.map(() => '?').join(',')})`);
     return this.#write(() => s.run(Number(p.id), ...p.from).changes === 1);
+  }
+
+  // Bulk actions and the filtered count: one batch per call (bulk.ts).
+  readonly #bulk: BulkHost = { stmt: (sql) => this.#stmt(sql), write: (fn) => this.#write(fn) };
+  jobRetryMany(p: Parameters<typeof retryMany>[1]): ReturnType<typeof retryMany> {
+    return retryMany(this.#bulk, p);
+  }
+  jobCancelMany(p: Parameters<typeof cancelMany>[1]): ReturnType<typeof cancelMany> {
+    return cancelMany(this.#bulk, p);
+  }
+  jobDeleteMany(p: Parameters<typeof deleteMany>[1]): ReturnType<typeof deleteMany> {
+    return deleteMany(this.#bulk, p);
+  }
+  jobCount(p: Parameters<typeof count>[1]): number {
+    return count(this.#bulk, p);
   }
 
   jobRescueExpired(p: { limit: number }): { retried: string[]; discarded: string[]; cancelled: string[] } {

@@ -28,7 +28,7 @@ try {
   openError = err;
 }
 
-const READS: ReadonlySet<string> = new Set<EngineMethod>(['jobGet', 'jobList', 'jobCounts', 'jobCancelRequested', 'jobCountUpTo', 'jobFinishedRecently', 'queueList', 'workerList']);
+const READS: ReadonlySet<string> = new Set<EngineMethod>(['jobGet', 'jobList', 'jobCounts', 'jobCancelRequested', 'jobCountUpTo', 'jobFinishedRecently', 'queueList', 'workerList', 'jobCount']);
 
 function handle(e: SqliteEngine, req: StoreRequest): StoreResponse {
   try {
