@@ -8,6 +8,7 @@ export { createOffload, Offload } from './runtime/client.ts';
 export type { OffloadOptions, OffloadStats, StartOptions, StopOptions } from './runtime/client.ts';
 export { JobsApi } from './runtime/jobs-api.ts';
 export type { WaitOptions } from './runtime/jobs-api.ts';
+export type { BulkAction, BulkOptions, BulkProgress, BulkResult, JobBulkFilter } from './runtime/jobs-bulk.ts';
 export { QueuesApi } from './runtime/queues-api.ts';
 export type { OverloadDetails } from './runtime/admission.ts';
 export { defineTask, DEFAULT_RETRY } from './runtime/task.ts';

@@ -153,6 +153,8 @@ export interface JobListFilter {
   state?: JobState | JobState[];
   task?: string;
   queue?: string;
+  /** Jobs enqueued with this idempotency key, of any task. */
+  idempotencyKey?: string;
   /** Opaque, from a previous page's `nextCursor`. */
   cursor?: string;
   /** Page size, 1..1000, default 100. */

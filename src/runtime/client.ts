@@ -369,6 +369,12 @@ export class Offload {
     this.#afterInsert([{ kind: 'created', job }]);
   }
 
+  /** @internal wakes this process's workers when one of `queues` is theirs (a bulk retry made jobs due). */
+  wakeQueues(queues: readonly string[]): void {
+    const w = this.#workers;
+    if (w !== null && queues.some((q) => w.queues.includes(q))) w.wake();
+  }
+
   /** Admission control; a refusal is also a `job:rejected` event. */
   async #admit(queue: string, task: string, count: number): Promise<void> {
     try {

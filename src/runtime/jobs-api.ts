@@ -9,6 +9,7 @@ import type { Driver } from '../storage/driver.ts';
 import type { Job, JobListFilter, JobPage, JobState } from '../types.ts';
 import { JOB_STATES } from '../types.ts';
 import type { OffloadEventName, OffloadEvents } from '../observability/events.ts';
+import { BULK_DEFAULT_MAX, BULK_MAX, countJobs, resolveFilter, runBulk, type BulkAction, type BulkOptions, type BulkResult, type JobBulkFilter } from './jobs-bulk.ts';
 
 export interface WaitOptions {
   timeoutMs?: number;
@@ -19,6 +20,7 @@ export interface WaitOptions {
 export interface JobsApiHost {
   ready(): Promise<Driver>;
   wakeFor(job: Job): void;
+  wakeQueues(queues: readonly string[]): void;
   on<E extends OffloadEventName>(event: E, listener: (payload: OffloadEvents[E]) => void): () => void;
 }
 
@@ -43,7 +45,7 @@ export class JobsApi {
    * while (page.nextCursor) page = await offload.jobs.list({ state: 'discarded', cursor: page.nextCursor })
    */
   async list(filter: JobListFilter = {}): Promise<JobPage> {
-    const f = checkKeys(filter, ['state', 'task', 'queue', 'cursor', 'limit'], 'jobs.list()');
+    const f = checkKeys(filter, ['state', 'task', 'queue', 'idempotencyKey', 'cursor', 'limit'], 'jobs.list()');
     const rawStates = f['state'];
     const states = rawStates === undefined ? null : Array.isArray(rawStates) ? rawStates : [rawStates];
     for (const s of states ?? []) {
@@ -52,10 +54,13 @@ export class JobsApi {
     const cursor = f['cursor'];
     if (cursor !== undefined && (typeof cursor !== 'string' || !CURSOR.test(cursor))) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'jobs.list(): cursor is not one returned by a previous page');
     const limit = intOption(f['limit'], 'jobs.list(): limit', 1, 1000, 100);
+    const key = f['idempotencyKey'];
+    if (key !== undefined && (typeof key !== 'string' || key.length < 1 || key.length > 512)) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'jobs.list(): idempotencyKey must be a string of 1 to 512 characters');
     const jobs = await (await this.#c.ready()).jobList({
       states: states as JobState[] | null,
       task: f['task'] === undefined ? null : stringOption(f['task'], 'jobs.list(): task', ''),
       queue: f['queue'] === undefined ? null : stringOption(f['queue'], 'jobs.list(): queue', ''),
+      idempotencyKey: key ?? null,
       beforeId: cursor ?? null,
       limit: limit + 1,
     });
@@ -98,6 +103,56 @@ export class JobsApi {
     const current = await d.jobGet({ id: idOf(id) });
     if (current === null) throw notFound(id);
     throw new OffloadError('OFFLOAD_INVALID_STATE', `job ${id} is running; cancel it first`, { details: { state: current.state } });
+  }
+
+  /**
+   * Redrives every job matching `filter` that retry applies to (discarded, cancelled, scheduled,
+   * retryable), in batches; the others are skipped. See jobs-bulk.ts for how a run goes.
+   * @example
+   * const r = await offload.jobs.retryMany({ state: 'discarded', task: 'emails.send' }, { onProgress: (p) => console.log(p.changed) })
+   */
+  async retryMany(filter: JobBulkFilter, options?: BulkOptions): Promise<BulkResult> {
+    return this.#bulk('retry', filter, options, 'jobs.retryMany()', '');
+  }
+
+  /**
+   * Cancels every matching waiting job, and asks every matching running one to stop, in batches.
+   * @example
+   * await offload.jobs.cancelMany({ queue: 'imports', state: ['available', 'scheduled'] }, { reason: 'bad import' })
+   */
+  async cancelMany(filter: JobBulkFilter, options?: BulkOptions & { reason?: string }): Promise<BulkResult> {
+    const { reason, ...rest } = options ?? {};
+    if (reason !== undefined && (typeof reason !== 'string' || reason.length === 0)) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'jobs.cancelMany(): reason must be a non-empty string');
+    return this.#bulk('cancel', filter, rest, 'jobs.cancelMany()', reason ?? 'cancelled by request');
+  }
+
+  /**
+   * Deletes every matching job that is not running, in batches.
+   * @example
+   * await offload.jobs.deleteMany({ state: 'discarded', task: 'old.task' })
+   */
+  async deleteMany(filter: JobBulkFilter, options?: BulkOptions): Promise<BulkResult> {
+    return this.#bulk('delete', filter, options, 'jobs.deleteMany()', '');
+  }
+
+  /**
+   * How many jobs match `filter`, counted up to `upTo` (default 100 000); with `action`, only
+   * those in a state the action applies to: what a bulk run would touch now.
+   * @example
+   * const { count, capped } = await offload.jobs.count({ state: 'discarded' }, { action: 'retry' })
+   */
+  async count(filter: JobBulkFilter = {}, options: { action?: BulkAction; upTo?: number } = {}): Promise<{ count: number; capped: boolean }> {
+    const o = checkKeys(options, ['action', 'upTo'], 'jobs.count()');
+    const action = o['action'];
+    if (action !== undefined && action !== 'retry' && action !== 'cancel' && action !== 'delete') throw new OffloadError('OFFLOAD_INVALID_OPTIONS', "jobs.count(): action must be 'retry', 'cancel' or 'delete'");
+    const upTo = intOption(o['upTo'], 'jobs.count(): upTo', 1, BULK_MAX, BULK_DEFAULT_MAX);
+    const f = resolveFilter(filter, 'jobs.count()', false);
+    return countJobs(await this.#c.ready(), f, action ?? null, upTo, 'jobs.count()');
+  }
+
+  async #bulk(action: BulkAction, filter: JobBulkFilter, options: BulkOptions | undefined, where: string, reason: string): Promise<BulkResult> {
+    const f = resolveFilter(filter, where, true);
+    return runBulk(await this.#c.ready(), { action, filter: f, options, where, reason, wake: (queues) => this.#c.wakeQueues(queues) });
   }
 
   /**
