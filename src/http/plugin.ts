@@ -26,6 +26,7 @@ import { sendProblem, toProblem } from './problem.ts';
 import { healthRoutes, openApiRoute } from './routes/health.ts';
 import { jobEventRoutes } from './routes/job-events.ts';
 import { jobResultRoutes } from './routes/job-result.ts';
+import { jobBulkRoutes } from './routes/jobs-bulk.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { queueRoutes } from './routes/queues.ts';
 import { submitRoutes } from './routes/submit.ts';
@@ -98,6 +99,7 @@ export async function offloadHttp(fastify: FastifyInstance, options: OffloadHttp
   healthRoutes(fastify, ctx);
   submitRoutes(fastify, ctx);
   jobRoutes(fastify, ctx);
+  jobBulkRoutes(fastify, ctx);
   jobEventRoutes(fastify, ctx);
   jobResultRoutes(fastify, ctx);
   queueRoutes(fastify, ctx);

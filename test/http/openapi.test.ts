@@ -24,6 +24,7 @@ const ROUTES = [
   ['post', '/v1/jobs/{id}/cancel', 'admin'],
   ['post', '/v1/jobs/{id}/retry', 'admin'],
   ['delete', '/v1/jobs/{id}', 'admin'],
+  ['post', '/v1/jobs/bulk', 'admin'],
   ['get', '/v1/jobs/{id}/events', 'read'],
   ['get', '/v1/jobs/{id}/result', 'read'],
   ['get', '/v1/queues', 'read'],
@@ -63,7 +64,7 @@ httpSuite('GET /openapi.json', (s) => {
     assert.equal(submit.requestBody?.required, true);
     assert.equal(doc.paths['/v1/jobs/{id}/cancel']!['post']!.requestBody?.required, false);
     const list = doc.paths['/v1/jobs']!['get']!;
-    assert.deepEqual(list.parameters?.map((p) => p.name), ['state', 'task', 'queue', 'cursor', 'limit']);
+    assert.deepEqual(list.parameters?.map((p) => p.name), ['state', 'task', 'queue', 'idempotencyKey', 'cursor', 'limit']);
     assert.deepEqual(doc.paths['/v1/jobs/{id}']!['get']!.parameters?.map((p) => [p.name, p.in, p.required]), [['id', 'path', true]]);
     assert.ok(doc.paths['/v1/jobs/{id}/events']!['get']!.responses['200']!.content!['text/event-stream'] !== undefined);
     assert.equal(doc.paths['/v1/jobs/{id}']!['delete']!.responses['204']!.content, undefined);

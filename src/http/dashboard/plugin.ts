@@ -10,6 +10,7 @@
  *   GET  /dashboard/stats       the stats stream, 1 s samples, 15 min of history (stats-routes.ts)
  *   GET  /dashboard/jobs/:id    a job with stacks, timeline and why it waits (insight-routes.ts)
  *   GET  /dashboard/workers     the workers this server can see
+ *   POST /dashboard/jobs/bulk   bulk retry, cancel, delete of a filtered set, progress as SSE (bulk-route.ts)
  *   *    /dashboard/api/v1/...  the HTTP API, as the session's token (api-proxy.ts)
  *
  * Security (access.ts): the same API tokens as the API, a session in an HttpOnly SameSite=Strict
@@ -22,6 +23,7 @@ import { sendProblem, toProblem } from '../problem.ts';
 import { DashboardAccess } from './access.ts';
 import { apiProxyRoutes } from './api-proxy.ts';
 import { DashboardAssets } from './assets.ts';
+import { bulkRoute } from './bulk-route.ts';
 import { insightRoutes } from './insight-routes.ts';
 import { loginRoutes } from './login.ts';
 import { resolveDashboardOptions, type DashboardOptions } from './options.ts';
@@ -86,4 +88,5 @@ export async function offloadDashboard(fastify: FastifyInstance, options: Dashbo
   statsRoutes(fastify, { access, recorder, closing: closing.signal, keepAliveMs: o.sseKeepAliveMs });
   insightRoutes(fastify, { access, offload: o.offload, now: o.now });
   apiProxyRoutes(fastify, { access, apiPrefix: o.apiPrefix });
+  bulkRoute(fastify, { access, offload: o.offload, closing: closing.signal, keepAliveMs: o.sseKeepAliveMs });
 }

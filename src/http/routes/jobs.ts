@@ -1,5 +1,5 @@
 /**
- * Reading and controlling jobs: GET /v1/jobs (filters, cursor pages), GET /v1/jobs/:id,
+ * Reading and controlling jobs: GET /v1/jobs (filters, search by idempotency key, cursor pages), GET /v1/jobs/:id,
  * POST /v1/jobs/:id/cancel, POST /v1/jobs/:id/retry, DELETE /v1/jobs/:id.
  */
 import type { FastifyInstance } from 'fastify';
@@ -38,6 +38,7 @@ export function jobRoutes(fastify: FastifyInstance, ctx: HttpContext): void {
           state: { type: 'array', items: jobStateSchema, maxItems: 7, description: 'One or more states, comma-separated or repeated.' },
           task: { type: 'string', minLength: 1, maxLength: 200 },
           queue: { type: 'string', minLength: 1, maxLength: 200 },
+          idempotencyKey: { type: 'string', minLength: 1, maxLength: 512, description: 'Jobs enqueued with this idempotency key, of any task.' },
           cursor: { type: 'string', pattern: '^[0-9]{1,18}$', description: "The previous page's nextCursor." },
           limit: { type: 'integer', minimum: 1, maximum: 1000, description: 'Page size. Default 100.' },
         },
@@ -52,11 +53,12 @@ export function jobRoutes(fastify: FastifyInstance, ctx: HttpContext): void {
       },
     },
     handler: async (request, reply) => {
-      const q = request.query as { state?: JobState[]; task?: string; queue?: string; cursor?: string; limit?: number };
+      const q = request.query as { state?: JobState[]; task?: string; queue?: string; idempotencyKey?: string; cursor?: string; limit?: number };
       const page = await offload.jobs.list({
         ...(q.state !== undefined && q.state.length > 0 ? { state: q.state } : {}),
         ...(q.task !== undefined ? { task: q.task } : {}),
         ...(q.queue !== undefined ? { queue: q.queue } : {}),
+        ...(q.idempotencyKey !== undefined ? { idempotencyKey: q.idempotencyKey } : {}),
         ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
         ...(q.limit !== undefined ? { limit: q.limit } : {}),
       });
@@ -65,6 +67,7 @@ export function jobRoutes(fastify: FastifyInstance, ctx: HttpContext): void {
         if (q.state !== undefined && q.state.length > 0) next.set('state', q.state.join(','));
         if (q.task !== undefined) next.set('task', q.task);
         if (q.queue !== undefined) next.set('queue', q.queue);
+        if (q.idempotencyKey !== undefined) next.set('idempotencyKey', q.idempotencyKey);
         if (q.limit !== undefined) next.set('limit', String(q.limit));
         next.set('cursor', page.nextCursor);
         reply.header('link', `<${ctx.url(`/v1/jobs?${next.toString()}`)}>; rel="next"`);
