@@ -10,6 +10,8 @@ export { JobsApi } from './runtime/jobs-api.ts';
 export type { WaitOptions } from './runtime/jobs-api.ts';
 export type { BulkAction, BulkOptions, BulkProgress, BulkResult, JobBulkFilter } from './runtime/jobs-bulk.ts';
 export { QueuesApi } from './runtime/queues-api.ts';
+export { WorkersApi, STALE_AFTER_BEATS } from './runtime/workers-api.ts';
+export type { WorkerInfo } from './runtime/workers-api.ts';
 export type { OverloadDetails } from './runtime/admission.ts';
 export { defineTask, DEFAULT_RETRY } from './runtime/task.ts';
 export type { TaskOptions } from './runtime/task.ts';

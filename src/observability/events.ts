@@ -24,6 +24,8 @@ export interface OffloadEvents {
   'job:lease-lost': { job: Job };
   'jobs:rescued': { retried: string[]; discarded: string[]; cancelled: string[] };
   'jobs:pruned': { count: number };
+  /** Registry rows of worker processes silent past the retention were deleted (their ids). */
+  'workers:pruned': { ids: string[] };
   /**
    * The event loop was held for `durationMs` at once while these main-thread tasks ran (or had
    * just run): a handler is doing CPU work or synchronous I/O on the loop.

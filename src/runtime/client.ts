@@ -26,6 +26,7 @@ import { Pruner } from './maintenance/pruner.ts';
 import { Rescuer } from './maintenance/rescuer.ts';
 import { QueuesApi } from './queues-api.ts';
 import { Workers } from './worker.ts';
+import { WorkersApi } from './workers-api.ts';
 
 export interface OffloadOptions {
   /** `sqlite({ path })` from `offload/sqlite` or `postgres({ url })` from `offload/postgres`. */
@@ -156,6 +157,8 @@ export class Offload {
   readonly jobs: JobsApi;
   /** Queue depth, drain rate and estimated wait; pause and resume. */
   readonly queues: QueuesApi;
+  /** Every worker process registered in the store, this one's and others'. */
+  readonly workers: WorkersApi;
   /** Maintenance rounds on demand (they also run periodically in started workers). */
   readonly maintenance: {
     rescue: () => Promise<{ retried: string[]; discarded: string[]; cancelled: string[] }>;
@@ -216,6 +219,7 @@ export class Offload {
       wakeAll: () => this.#workers?.wake(),
       events: this.#events,
     });
+    this.workers = new WorkersApi(() => this.ready());
     const rescuer = new Rescuer(this.#driver, this.#events);
     const pruner = new Pruner(this.#driver, this.#o.retention, this.#events);
     const expirer = new Expirer(this.#driver, this.#events);

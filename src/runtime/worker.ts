@@ -10,7 +10,7 @@
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { ClaimedJob, Driver, JobCompletion } from '../storage/driver.ts';
+import type { ClaimedJob, Driver, JobCompletion, WorkerBeat } from '../storage/driver.ts';
 import type { TypedEvents } from '../observability/events.ts';
 import type { Instrumentation } from '../observability/tracing.ts';
 import type { Logger, TaskDefinition } from '../types.ts';
@@ -25,6 +25,8 @@ import { Pruner, type Retention } from './maintenance/pruner.ts';
 import { Rescuer } from './maintenance/rescuer.ts';
 import { Producer } from './producer.ts';
 import { ThreadPool, type ThreadPoolOptions, type ThreadPoolStats } from './threads/pool.ts';
+import { offloadVersion } from './version.ts';
+import { WorkerRegistry } from './worker-registry.ts';
 
 export interface WorkerSettings {
   queues: readonly string[];
@@ -55,6 +57,7 @@ export class Workers {
   readonly #rescue: Periodic;
   readonly #prune: Periodic;
   readonly #expire: Periodic;
+  readonly #registry: WorkerRegistry;
   readonly #shutdown = new AbortController();
   readonly #settings: WorkerSettings;
   /** Main-thread tasks started since the loop monitor last asked, and those running (by token). */
@@ -117,6 +120,25 @@ export class Workers {
     this.#prune = new Periodic('pruner', s.pruneIntervalMs, async () => void (await pruner.runOnce()), events);
     const expirer = new Expirer(driver, events);
     this.#expire = new Periodic('expirer', s.expireIntervalMs, async () => void (await expirer.runOnce()), events);
+    const registry = { id: this.id, heartbeatMs: s.heartbeatMs, pruneIntervalMs: s.pruneIntervalMs };
+    this.#registry = new WorkerRegistry(driver, () => this.#registryBeat(), registry, events, clock);
+  }
+
+  /** This process's row in the worker registry, as of now. */
+  #registryBeat(): WorkerBeat {
+    const loop = this.#settings.loop?.stats() ?? null;
+    return {
+      id: this.id,
+      host: hostname(),
+      pid: process.pid,
+      version: offloadVersion(),
+      queues: this.#settings.queues,
+      concurrency: this.#settings.concurrency,
+      running: this.#producer.inFlight,
+      heartbeatMs: this.#settings.heartbeatMs,
+      threads: this.#pool?.stats() ?? null,
+      loop: loop === null ? null : { delayP99Ms: loop.delayP99Ms, utilization: loop.utilization, overloaded: loop.overloaded },
+    };
   }
 
   /** The thread pool's occupancy, or null when no thread task is registered. */
@@ -154,6 +176,8 @@ export class Workers {
 
   async start(): Promise<void> {
     await this.#keeper.start();
+    // Registered before the first claim: a job's worker id is in the registry once it runs.
+    await this.#registry.start();
     this.#rescue.start();
     this.#prune.start();
     this.#expire.start();
@@ -186,5 +210,7 @@ export class Workers {
     await this.#rescue.stop();
     await this.#prune.stop();
     await this.#expire.stop();
+    // Last: the row shows the drain (running falling to 0) until this process is done.
+    await this.#registry.stop();
   }
 }
