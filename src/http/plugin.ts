@@ -30,6 +30,7 @@ import { jobBulkRoutes } from './routes/jobs-bulk.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { queueRoutes } from './routes/queues.ts';
 import { submitRoutes } from './routes/submit.ts';
+import { workerRoutes } from './routes/workers.ts';
 import { loadShedder } from './shedding.ts';
 import { validatorCompiler } from './validator.ts';
 
@@ -103,5 +104,6 @@ export async function offloadHttp(fastify: FastifyInstance, options: OffloadHttp
   jobEventRoutes(fastify, ctx);
   jobResultRoutes(fastify, ctx);
   queueRoutes(fastify, ctx);
+  workerRoutes(fastify, ctx);
   openApiRoute(fastify, ctx, collector);
 }

@@ -30,6 +30,7 @@ const ROUTES = [
   ['get', '/v1/queues', 'read'],
   ['post', '/v1/queues/{name}/pause', 'admin'],
   ['post', '/v1/queues/{name}/resume', 'admin'],
+  ['get', '/v1/workers', 'read'],
   ['get', '/healthz', null],
   ['get', '/readyz', null],
 ] as const;
