@@ -4,6 +4,7 @@
  * response schema of every route that returns a job, and so also what /openapi.json publishes.
  */
 import type { Job } from '../index.ts';
+import type { PayloadRedactor } from './redact.ts';
 import type { JsonSchema } from './validator.ts';
 
 export interface AttemptErrorView {
@@ -47,11 +48,12 @@ export interface JobView {
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
 /**
- * The view of a job.
+ * The view of a job. `redact`: the payload's redacted paths (options `redact`) are replaced
+ * before it leaves the server.
  * @example
- * reply.send(jobView(await offload.jobs.get(id)))
+ * reply.send(jobView(await offload.jobs.get(id), { redact: ctx.options.redact }))
  */
-export function jobView(job: Job, options: { payload: boolean } = { payload: true }): JobView {
+export function jobView(job: Job, options: { payload?: boolean; redact: PayloadRedactor | null }): JobView {
   const started = job.attemptedAt?.getTime() ?? null;
   const finished = job.finishedAt?.getTime() ?? null;
   return {
@@ -64,7 +66,7 @@ export function jobView(job: Job, options: { payload: boolean } = { payload: tru
     maxAttempts: job.maxAttempts,
     timeoutMs: job.timeoutMs,
     idempotencyKey: job.idempotencyKey,
-    ...(options.payload ? { payload: job.payload } : {}),
+    ...(options.payload === false ? {} : { payload: options.redact === null ? job.payload : options.redact(job.payload) }),
     progress: job.progress ?? null,
     result: job.result ?? null,
     errors: job.errors.map((e) => ({ attempt: e.attempt, at: e.at.toISOString(), name: e.name, message: e.message, code: e.code ?? null })),

@@ -5,6 +5,7 @@
  */
 import { OffloadError, type Offload } from '../index.ts';
 import { TokenStore, parseApiTokens, type ApiToken } from './auth.ts';
+import { payloadRedactor, type PayloadRedactor } from './redact.ts';
 
 export interface OffloadHttpOptions {
   /** The client whose jobs the routes submit, read and control. */
@@ -31,6 +32,11 @@ export interface OffloadHttpOptions {
   shedLoad?: boolean;
   /** A store that has not answered /readyz's check within this long makes it answer 503. Default 2000. */
   readyTimeoutMs?: number;
+  /**
+   * Paths inside payloads whose values every job view (API and dashboard) replaces with
+   * `[redacted]`, in pinoLogger's `redact` syntax: `['password', 'card.number', 'users[*].email']`.
+   */
+  redact?: readonly string[];
 }
 
 export interface ResolvedHttpOptions {
@@ -45,6 +51,7 @@ export interface ResolvedHttpOptions {
   watchMaxPollMs: number;
   shedLoad: boolean;
   readyTimeoutMs: number;
+  redact: PayloadRedactor | null;
 }
 
 export const PLUGIN_KEYS = [
@@ -59,6 +66,7 @@ export const PLUGIN_KEYS = [
   'watchMaxPollMs',
   'shedLoad',
   'readyTimeoutMs',
+  'redact',
 ] as const;
 
 function distance(a: string, b: string): number {
@@ -127,5 +135,6 @@ export function resolveHttpOptions(options: unknown, where: string, extraKeys: r
     watchMaxPollMs: intOption(o['watchMaxPollMs'], `${where}: watchMaxPollMs`, watchMinPollMs, 600_000, Math.max(1000, watchMinPollMs)),
     shedLoad: boolOption(o['shedLoad'], `${where}: shedLoad`, true),
     readyTimeoutMs: intOption(o['readyTimeoutMs'], `${where}: readyTimeoutMs`, 1, 60_000, 2000),
+    redact: payloadRedactor(o['redact'] as readonly string[] | undefined),
   };
 }

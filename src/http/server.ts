@@ -84,7 +84,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   });
   void fastify.register(offloadHttp, { ...pluginOptions, ...(prefix === undefined ? {} : { prefix }) });
   // The dashboard at /, calling the API routes above on this same instance (docs/dashboard.md).
-  void fastify.register(offloadDashboard, { offload: resolved.offload, tokens: resolved.tokens, apiPrefix: prefix ?? '' });
+  void fastify.register(offloadDashboard, { offload: resolved.offload, tokens: resolved.tokens, apiPrefix: prefix ?? '', ...(options.redact === undefined ? {} : { redact: options.redact }) });
 
   let closed: Promise<void> | null = null;
   return {

@@ -9,13 +9,15 @@
  *                             idle worker in another process does not show.
  *
  * Stacks are left out of the API's job view (they name server paths); the dashboard shows them
- * to a session holding `read`, as it shows payloads.
+ * to a session holding `read`, as it shows payloads, whose redacted paths (`redact`) it replaces
+ * as the API does.
  */
 import type { FastifyInstance } from 'fastify';
 import { hostname } from 'node:os';
 import type { Offload, OffloadStats } from '../../index.ts';
 import { jobView } from '../job-view.ts';
 import { HttpProblem } from '../problem.ts';
+import type { PayloadRedactor } from '../redact.ts';
 import type { DashboardAccess } from './access.ts';
 import type { JobInsight, JobJson, WorkerSeen, WorkersView } from './protocol.ts';
 import { jobTimeline } from './timeline.ts';
@@ -27,15 +29,15 @@ const RUNNING_PAGES = 10;
 const JOB_IDS_SHOWN = 5;
 const JOB_ID = /^[0-9]{1,18}$/;
 
-export function insightRoutes(fastify: FastifyInstance, deps: { access: DashboardAccess; offload: Offload; now: () => number }): void {
-  const { access, offload, now } = deps;
+export function insightRoutes(fastify: FastifyInstance, deps: { access: DashboardAccess; offload: Offload; now: () => number; redact: PayloadRedactor | null }): void {
+  const { access, offload, now, redact } = deps;
 
   fastify.get('/dashboard/jobs/:id', { onRequest: access.require('read') }, async (request, reply): Promise<JobInsight> => {
     const { id } = request.params as { id: string };
     if (!JOB_ID.test(id)) throw new HttpProblem(404, 'OFFLOAD_JOB_NOT_FOUND', `'${id.slice(0, 40)}' is not a job id (job ids are numbers)`, { id: id.slice(0, 40) });
     const [job, stats] = await Promise.all([offload.jobs.get(id), offload.stats()]);
     if (job === null) throw new HttpProblem(404, 'OFFLOAD_JOB_NOT_FOUND', `no job with id '${id}'`, { id });
-    const view = jobView(job) satisfies JobJson;
+    const view = jobView(job, { redact }) satisfies JobJson;
     const queue = stats.queues.find((q) => q.name === job.queue) ?? null;
     const nowMs = now();
     void reply.header('cache-control', 'no-store');

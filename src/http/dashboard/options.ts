@@ -6,6 +6,7 @@ import type { Offload } from '../../index.ts';
 import { OffloadError } from '../../index.ts';
 import type { TokenStore } from '../auth.ts';
 import { checkKeys, intOption } from '../options.ts';
+import { payloadRedactor, type PayloadRedactor } from '../redact.ts';
 import { DEFAULT_ASSETS_DIR } from './assets.ts';
 
 export interface DashboardOptions {
@@ -30,6 +31,8 @@ export interface DashboardOptions {
   sseKeepAliveMs?: number;
   /** The clock of sessions and derived times (unix ms). Default Date.now. */
   now?: () => number;
+  /** Payload paths shown as `[redacted]` (the HTTP options' `redact`; createHttpServer passes them on). */
+  redact?: readonly string[];
 }
 
 export interface ResolvedDashboardOptions {
@@ -44,9 +47,10 @@ export interface ResolvedDashboardOptions {
   historyMs: number;
   sseKeepAliveMs: number;
   now: () => number;
+  redact: PayloadRedactor | null;
 }
 
-const KEYS = ['offload', 'tokens', 'apiPrefix', 'assetsDir', 'sessionIdleMs', 'sessionMaxAgeMs', 'maxSessions', 'statsIntervalMs', 'historyMs', 'sseKeepAliveMs', 'now'];
+const KEYS = ['offload', 'tokens', 'apiPrefix', 'assetsDir', 'sessionIdleMs', 'sessionMaxAgeMs', 'maxSessions', 'statsIntervalMs', 'historyMs', 'sseKeepAliveMs', 'now', 'redact'];
 /** Options Fastify itself passes to every plugin. */
 const REGISTER_KEYS = ['prefix', 'logLevel', 'logSerializers'];
 
@@ -81,5 +85,6 @@ export function resolveDashboardOptions(options: unknown): ResolvedDashboardOpti
     historyMs: intOption(o['historyMs'], 'offloadDashboard: historyMs', statsIntervalMs, 86_400_000, 15 * 60_000),
     sseKeepAliveMs: intOption(o['sseKeepAliveMs'], 'offloadDashboard: sseKeepAliveMs', 10, 3_600_000, 15_000),
     now: now as () => number,
+    redact: payloadRedactor(o['redact'] as readonly string[] | undefined),
   };
 }

@@ -86,7 +86,7 @@ export async function offloadDashboard(fastify: FastifyInstance, options: Dashbo
   loginRoutes(fastify, { access, tokens: o.tokens, assets, sessionMaxAgeMs: o.sessionMaxAgeMs });
   sessionRoute(fastify, { access, sessionMaxAgeMs: o.sessionMaxAgeMs });
   statsRoutes(fastify, { access, recorder, closing: closing.signal, keepAliveMs: o.sseKeepAliveMs });
-  insightRoutes(fastify, { access, offload: o.offload, now: o.now });
+  insightRoutes(fastify, { access, offload: o.offload, now: o.now, redact: o.redact });
   apiProxyRoutes(fastify, { access, apiPrefix: o.apiPrefix });
   bulkRoute(fastify, { access, offload: o.offload, closing: closing.signal, keepAliveMs: o.sseKeepAliveMs });
 }

@@ -59,7 +59,7 @@ export function jobEventRoutes(fastify: FastifyInstance, ctx: HttpContext): void
         }
         const s = stateKey(job);
         const p = JSON.stringify(job.progress ?? null);
-        if (s !== lastState) sse.send('state', jobView(job, { payload: false }));
+        if (s !== lastState) sse.send('state', jobView(job, { payload: false, redact: null }));
         else if (p !== lastProgress) sse.send('progress', { id: job.id, progress: job.progress ?? null });
         lastState = s;
         lastProgress = p;

@@ -77,7 +77,7 @@ export function jobResultRoutes(fastify: FastifyInstance, ctx: HttpContext): voi
       // Closing: this connection would otherwise idle on and hold the server's close() until the client drops it.
       if (ctx.closing.aborted) reply.header('connection', 'close');
       reply.code(FINAL.has(job.state) ? 200 : 202);
-      return jobView(job, { payload: false });
+      return jobView(job, { payload: false, redact: null });
     },
   });
 }

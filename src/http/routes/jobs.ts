@@ -22,6 +22,7 @@ export function notFound(id: string): HttpProblem {
 
 export function jobRoutes(fastify: FastifyInstance, ctx: HttpContext): void {
   const { offload } = ctx;
+  const view = { redact: ctx.options.redact };
 
   fastify.route({
     method: 'GET',
@@ -72,7 +73,7 @@ export function jobRoutes(fastify: FastifyInstance, ctx: HttpContext): void {
         next.set('cursor', page.nextCursor);
         reply.header('link', `<${ctx.url(`/v1/jobs?${next.toString()}`)}>; rel="next"`);
       }
-      return { jobs: page.jobs.map((j) => jobView(j)), nextCursor: page.nextCursor };
+      return { jobs: page.jobs.map((j) => jobView(j, view)), nextCursor: page.nextCursor };
     },
   });
 
@@ -91,7 +92,7 @@ export function jobRoutes(fastify: FastifyInstance, ctx: HttpContext): void {
       const { id } = request.params as { id: string };
       const job = await offload.jobs.get(id);
       if (job === null) throw notFound(id);
-      return jobView(job);
+      return jobView(job, view);
     },
   });
 
@@ -117,7 +118,7 @@ export function jobRoutes(fastify: FastifyInstance, ctx: HttpContext): void {
     handler: async (request) => {
       const { id } = request.params as { id: string };
       const reason = (request.body as { reason?: string } | null)?.reason;
-      return jobView(await offload.jobs.cancel(id, ...(reason === undefined ? [] : [reason])));
+      return jobView(await offload.jobs.cancel(id, ...(reason === undefined ? [] : [reason])), view);
     },
   });
 
@@ -134,7 +135,7 @@ export function jobRoutes(fastify: FastifyInstance, ctx: HttpContext): void {
     },
     handler: async (request) => {
       const { id } = request.params as { id: string };
-      return jobView(await offload.jobs.retry(id));
+      return jobView(await offload.jobs.retry(id), view);
     },
   });
 

@@ -102,7 +102,7 @@ export function submitRoutes(fastify: FastifyInstance, ctx: HttpContext): void {
       const { job, created } = await offload.enqueue(body.task, body.payload ?? null, options);
       reply.code(created ? 202 : 200).header('location', ctx.url(`/v1/jobs/${job.id}`));
       if (!created) reply.header('idempotent-replayed', 'true');
-      return jobView(job);
+      return jobView(job, { redact: ctx.options.redact });
     },
   });
 
@@ -145,7 +145,7 @@ export function submitRoutes(fastify: FastifyInstance, ctx: HttpContext): void {
       const body = request.body as OptionFields & { task: string; payloads: unknown[] };
       const results = await offload.enqueueMany(body.task, body.payloads, enqueueOptions(body));
       reply.code(202);
-      return { jobs: results.map((r) => jobView(r.job)) };
+      return { jobs: results.map((r) => jobView(r.job, { redact: ctx.options.redact })) };
     },
   });
 }
