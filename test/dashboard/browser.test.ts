@@ -67,7 +67,7 @@ before(async () => {
 });
 after(async () => browser?.close());
 
-dashboardSuite('dashboard in Chromium', ({ serve, unique, store }) => {
+dashboardSuite('dashboard in Chromium', ({ serve, client, unique, store }) => {
 
   it('the overview loads with history and its charts advance as jobs run', async () => {
     const queue = unique('ov');
@@ -231,24 +231,56 @@ dashboardSuite('dashboard in Chromium', ({ serve, unique, store }) => {
     await page.close();
   });
 
-  it('the workers page shows this server\'s worker with the job it runs', async () => {
+  it('the workers page lists every registered process: this server\'s running a job, another\'s, a stale one; a stopped one leaves', async () => {
     const queue = unique('w');
+    const theirs = unique('w-theirs');
     const release = deferred();
     const task = defineTask({ name: unique('w.hold'), queue, handler: () => release.promise });
-    const { server, offload } = serve({ offload: { tasks: [task] } });
+    const { server, offload } = serve({ offload: { tasks: [task], heartbeatMs: 200 } });
+    const other = client({ tasks: [task], heartbeatMs: 200, loop: false });
     const url = await server.listen({ port: 0 });
     await offload.start({ concurrency: 3, queues: [queue] });
+    await other.start({ concurrency: 5, queues: [theirs] });
+    // A process that stopped beating a minute ago (killed): its row is left, stale.
+    const ghost = `ghost-${unique('host')}:4242:dead00`;
+    const d = await offload.ready();
+    await d.workerHeartbeat({
+      worker: { id: ghost, host: ghost.split(':')[0]!, pid: 4242, version: '0.0.9', queues: ['old'], concurrency: 8, running: 2, heartbeatMs: 1000, threads: null, loop: null },
+    });
+    await d.testAgeWorker({ id: ghost, ms: 60_000 });
     const started = nextEvent(offload, 'job:started');
     const { job } = await offload.enqueue(task, {});
     await started;
+
     const { page, problems } = await openPage(browser!);
     await page.goto(`${url}/#/workers`);
+    const mine = page.locator(`tr[data-worker="${offload.workerId ?? ''}"]`);
+    const their = page.locator(`tr[data-worker="${other.workerId ?? ''}"]`);
+    const dead = page.locator(`tr[data-worker="${ghost}"]`);
+    // The next heartbeat after the start reports the running job.
+    await mine.locator('td:has-text("1 / 3")').waitFor();
+    // Which row is this server's comes from the stats stream, which may report the start a second later.
+    await mine.locator('.badge.active:has-text("this server")').waitFor();
+    assert.match(await mine.innerText(), new RegExp(`\\b${process.pid}\\b`));
+    assert.match(await mine.innerText(), new RegExp(queue.replace('.', '\\.')));
+    assert.match(await mine.innerText(), /p99 \d/, 'its loop delay');
+    await their.locator('td:has-text("0 / 5")').waitFor();
+    assert.doesNotMatch(await their.innerText(), /this server/);
+    assert.match(await their.innerText(), /not measured/, 'its loop monitor is off');
+    await dead.locator('.badge.stale').waitFor();
+    assert.equal(await dead.getAttribute('class'), 'stale');
+    assert.match(await dead.innerText(), /1 min \d+ s ago|1 min ago/);
+    assert.equal(await mine.locator('.badge.stale').count(), 0, 'a live worker is not stale');
+    await page.locator('#registry-summary:has-text("stale")').waitFor();
     await page.locator(`#self-worker dd:has-text("${offload.workerId ?? 'none'}")`).waitFor();
-    const row = page.locator(`tr[data-worker="${offload.workerId ?? ''}"]`);
-    await row.locator(`a:has-text("#${job.id}")`).waitFor();
-    assert.match(await page.locator('#self-worker').innerText(), new RegExp(`PID\\s+${process.pid}`));
     await page.locator('#self-worker dd:has-text("1 of 3 slots")').waitFor();
     await screenshot(page, `${store.name}-workers`);
+
+    // A graceful stop removes the row; the page drops it at its next read.
+    await other.stop();
+    await their.waitFor({ state: 'detached' });
+    await d.workerRemove({ id: ghost });
+    await dead.waitFor({ state: 'detached' });
     release.resolve();
     await offload.jobs.waitFor(job.id);
     assert.deepEqual(problems, []);
@@ -433,6 +465,23 @@ dashboardSuiteOn([sqliteTestStore], 'dashboard in Chromium, page only (one store
     assert.equal(await page.evaluate(() => document.documentElement.dataset['theme']), 'dark', 'system, now dark');
     await page.emulateMedia({ colorScheme: 'light' });
     await until(page, () => document.documentElement.dataset['theme'] === 'light');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+});
+
+dashboardSuiteOn([sqliteTestStore], 'dashboard in Chromium, no worker anywhere (a store of its own: the others run workers; the page and the empty list are the same on both stores)', ({ serve, store }) => {
+  it('the workers page teaches how to start a worker when none is registered', async () => {
+    const { server } = serve();
+    const url = await server.listen({ port: 0 });
+    const { page, problems } = await openPage(browser!);
+    await page.goto(`${url}/#/workers`);
+    const empty = page.getByRole('region', { name: 'No worker process is running' });
+    await empty.waitFor();
+    assert.match(await empty.innerText(), /offload worker --tasks/);
+    assert.match(await empty.innerText(), /offload\.start\(\{ concurrency: 10 \}\)/);
+    assert.match(await page.locator('#self-worker').innerText(), /runs no workers/);
+    await screenshot(page, `${store.name}-workers-empty`);
     assert.deepEqual(problems, []);
     await page.close();
   });

@@ -5,7 +5,7 @@
  * validation, scopes and problem+json as for any client, no socket) with the session's token as
  * `Authorization: Bearer`. What the page reads and does is what that token may read and do.
  *
- * Only the routes the page uses pass: reading jobs and queues, and the job and queue actions.
+ * Only the routes the page uses pass: reading jobs, queues and workers, and the job and queue actions.
  * Event streams do not (inject waits for the end of a response); the page has its own stream of
  * stats (stats-routes.ts).
  */
@@ -20,6 +20,7 @@ const ALLOWED: ReadonlyArray<{ method: string; path: RegExp }> = [
   { method: 'POST', path: /^\/v1\/jobs\/[0-9]{1,18}\/(cancel|retry)$/ },
   { method: 'DELETE', path: /^\/v1\/jobs\/[0-9]{1,18}$/ },
   { method: 'GET', path: /^\/v1\/queues$/ },
+  { method: 'GET', path: /^\/v1\/workers$/ },
   { method: 'POST', path: /^\/v1\/queues\/[A-Za-z0-9][A-Za-z0-9._:-]{0,199}\/(pause|resume)$/ },
 ];
 

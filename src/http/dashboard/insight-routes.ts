@@ -5,8 +5,9 @@
  *                             attempts, its lease, its queue, its timeline and, for a waiting
  *                             job, why it waits (wait-reason.ts).
  *   GET /dashboard/workers    this process's workers (loop, threads) and every worker id found on
- *                             running jobs. offload keeps no registry of worker processes yet: an
- *                             idle worker in another process does not show.
+ *                             running jobs. The Workers page reads the registry instead
+ *                             (GET /v1/workers through the API proxy); this stays for a view of
+ *                             who holds which running jobs.
  *
  * Stacks are left out of the API's job view (they name server paths); the dashboard shows them
  * to a session holding `read`, as it shows payloads, whose redacted paths (`redact`) it replaces

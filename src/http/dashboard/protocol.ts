@@ -74,6 +74,24 @@ export interface WorkersJson {
   pausedBy: 'loop' | null;
 }
 
+/** A worker process of the registry, as GET /v1/workers answers it (src/http/routes/workers.ts). */
+export interface RegistryWorkerJson {
+  id: string;
+  host: string;
+  pid: number;
+  version: string;
+  queues: string[];
+  concurrency: number;
+  running: number;
+  threads: ThreadsJson | null;
+  loop: { delayP99Ms: number; utilization: number; overloaded: boolean } | null;
+  startedAt: string;
+  heartbeatAt: string;
+  heartbeatAgeMs: number;
+  heartbeatMs: number;
+  stale: boolean;
+}
+
 export interface ThreadsJson {
   size: number;
   threads: number;

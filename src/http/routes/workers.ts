@@ -6,11 +6,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { WorkerInfo } from '../../index.ts';
 import type { HttpContext } from '../context.ts';
+import type { RegistryWorkerJson } from '../dashboard/protocol.ts';
 import { problemResponses } from '../problem-schema.ts';
 import type { JsonSchema } from '../validator.ts';
 
-/** A worker over HTTP: dates as RFC 3339 strings. */
-export type WorkerView = Omit<WorkerInfo, 'startedAt' | 'heartbeatAt'> & { startedAt: string; heartbeatAt: string };
+/** A worker over HTTP: dates as RFC 3339 strings. The dashboard's page reads this shape. */
+export type WorkerView = RegistryWorkerJson;
 
 /**
  * @example
