@@ -88,3 +88,34 @@ export const apiPath = (path: string): string => `/dashboard/api${path}`;
 export function canAct(): boolean {
   return session?.scopes.includes('admin') ?? false;
 }
+
+/**
+ * POST with the CSRF token, answered as an event stream (text/event-stream): calls `onEvent` for
+ * each event as it arrives and resolves when the stream ends. A refusal (not 2xx) throws ApiError.
+ */
+export async function postStream(path: string, body: unknown, onEvent: (event: string, data: unknown) => void, signal?: AbortSignal): Promise<void> {
+  const csrf = (session ?? (await loadSession())).csrfToken;
+  const res = await fetch(path, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { accept: 'text/event-stream', 'content-type': 'application/json', 'x-csrf-token': csrf },
+    body: JSON.stringify(body),
+    ...(signal === undefined ? {} : { signal }),
+  });
+  if (!res.ok || res.body === null) throw await errorOf(res);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (event !== undefined && data !== undefined) onEvent(event, JSON.parse(data) as unknown);
+    }
+  }
+}

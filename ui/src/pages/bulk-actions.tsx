@@ -1,15 +1,13 @@
 /**
- * Retry, cancel or delete every job that matches the Jobs page's filters: confirmed first, then
- * done page by page (100 jobs a page, 4 requests at a time) through the same API calls as one job,
- * with progress and a Stop button. Pages are read by cursor (job id), so jobs that leave the
- * filter as they are acted on (a retried discarded job) do not shift the next page.
- *
- * Jobs whose state does not allow the action are counted as skipped without a request; the API
- * still decides for the rest (a job that changed state meanwhile answers 409: skipped too).
+ * Retry, cancel or delete every job that matches the Jobs page's filters, done by the server in
+ * batches (POST /dashboard/jobs/bulk, one transaction per batch): first a count of the jobs the
+ * action would touch for the confirmation, then the run with its progress streamed back after
+ * every batch, and a Stop button (closing the stream stops the run after its current batch).
+ * Jobs whose state does not allow the action are left alone by the server and not counted.
  */
 import { useRef, useState } from 'preact/hooks';
-import type { JobJson, JobPageJson, JobStateName } from '../../../src/http/dashboard/protocol.ts';
-import { act, apiPath, ApiError, getJson } from '../api.ts';
+import type { JobStateName } from '../../../src/http/dashboard/protocol.ts';
+import { act, ApiError, postStream } from '../api.ts';
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { count } from '../format.ts';
 
@@ -19,29 +17,30 @@ export interface JobFilter {
   states: JobStateName[];
   task: string;
   queue: string;
+  /** An idempotency key; '' for none. */
+  key: string;
 }
 
-const ALLOWED: Record<BulkAction, ReadonlySet<JobStateName>> = {
-  retry: new Set(['scheduled', 'available', 'retryable', 'cancelled', 'discarded']),
-  cancel: new Set(['scheduled', 'available', 'retryable', 'running']),
-  delete: new Set(['scheduled', 'available', 'retryable', 'completed', 'cancelled', 'discarded']),
-};
 const VERB: Record<BulkAction, { label: string; doing: string; done: string }> = {
   retry: { label: 'Retry', doing: 'Retrying', done: 'retried' },
   cancel: { label: 'Cancel', doing: 'Cancelling', done: 'cancelled' },
   delete: { label: 'Delete', doing: 'Deleting', done: 'deleted' },
 };
-const PAGE = 100;
-const PARALLEL = 4;
+const SKIPPED: Record<BulkAction, string> = {
+  retry: 'Running and completed jobs are not retried.',
+  cancel: 'Final jobs are left alone; running ones are asked to stop.',
+  delete: 'Running jobs are not deleted.',
+};
+const URL = '/dashboard/jobs/bulk';
 
 interface Progress {
   action: BulkAction;
-  done: number;
-  skipped: number;
-  failed: number;
-  lastError: string | null;
+  total: number;
+  changed: number;
+  requested: number;
+  error: string | null;
   finished: boolean;
-  stopped: boolean;
+  stoppedBy: 'done' | 'max' | 'signal' | 'stopped' | null;
 }
 
 export function filterQuery(f: JobFilter, extra: Record<string, string> = {}): string {
@@ -49,69 +48,75 @@ export function filterQuery(f: JobFilter, extra: Record<string, string> = {}): s
   if (f.states.length > 0) q.set('state', f.states.join(','));
   if (f.task !== '') q.set('task', f.task);
   if (f.queue !== '') q.set('queue', f.queue);
+  if (f.key !== '') q.set('idempotencyKey', f.key);
   for (const [k, v] of Object.entries(extra)) q.set(k, v);
   return q.toString();
 }
 
 export function describeFilter(f: JobFilter): string {
-  const parts = [f.states.length > 0 ? `in state ${f.states.join(' or ')}` : 'in any state', f.task === '' ? null : `of task ${f.task}`, f.queue === '' ? null : `in queue ${f.queue}`];
+  const parts = [
+    f.states.length > 0 ? `in state ${f.states.join(' or ')}` : 'in any state',
+    f.task === '' ? null : `of task ${f.task}`,
+    f.queue === '' ? null : `in queue ${f.queue}`,
+    f.key === '' ? null : `with idempotency key ${f.key}`,
+  ];
   return parts.filter((p) => p !== null).join(', ');
 }
 
-async function one(action: BulkAction, job: JobJson): Promise<void> {
-  const path = apiPath(`/v1/jobs/${job.id}${action === 'delete' ? '' : `/${action}`}`);
-  await act(action === 'delete' ? 'DELETE' : 'POST', path, action === 'cancel' ? { reason: 'cancelled from the dashboard' } : undefined);
-}
-
-/**
- * Acts on every job matching `filter`, page by page; reports after each group of requests.
- * Stops between groups once `shouldStop()` says so.
- */
-async function runBulk(action: BulkAction, filter: JobFilter, report: (p: Progress) => void, shouldStop: () => boolean): Promise<void> {
-  let p: Progress = { action, done: 0, skipped: 0, failed: 0, lastError: null, finished: false, stopped: false };
-  const update = (change: Partial<Progress>) => {
-    p = { ...p, ...change };
-    report(p);
+/** The filter as the bulk route takes it. */
+function apiFilter(f: JobFilter): Record<string, unknown> {
+  return {
+    ...(f.states.length > 0 ? { state: f.states } : {}),
+    ...(f.task === '' ? {} : { task: f.task }),
+    ...(f.queue === '' ? {} : { queue: f.queue }),
+    ...(f.key === '' ? {} : { idempotencyKey: f.key }),
   };
-  update({});
-  let cursor: string | null = null;
-  try {
-    do {
-      const page: JobPageJson = await getJson<JobPageJson>(apiPath(`/v1/jobs?${filterQuery(filter, { limit: String(PAGE), ...(cursor === null ? {} : { cursor }) })}`));
-      const eligible = page.jobs.filter((j) => ALLOWED[action].has(j.state));
-      update({ skipped: p.skipped + page.jobs.length - eligible.length });
-      for (let i = 0; i < eligible.length && !shouldStop(); i += PARALLEL) {
-        const results = await Promise.allSettled(eligible.slice(i, i + PARALLEL).map((j) => one(action, j)));
-        let done = 0;
-        let skipped = 0;
-        let failed = 0;
-        let lastError = p.lastError;
-        for (const r of results) {
-          if (r.status === 'fulfilled') done++;
-          else if (r.reason instanceof ApiError && (r.reason.status === 409 || r.reason.status === 404)) skipped++;
-          else {
-            failed++;
-            lastError = r.reason instanceof Error ? r.reason.message : String(r.reason);
-          }
-        }
-        update({ done: p.done + done, skipped: p.skipped + skipped, failed: p.failed + failed, lastError });
-      }
-      cursor = page.nextCursor;
-    } while (cursor !== null && !shouldStop());
-  } catch (err) {
-    update({ lastError: err instanceof Error ? err.message : String(err), failed: p.failed + 1 });
-  }
-  update({ finished: true, stopped: shouldStop() });
 }
 
-export function BulkActions({ filter, estimate, empty, onDone }: { filter: JobFilter; estimate: number | null; empty: boolean; onDone: () => void }) {
-  const [asking, setAsking] = useState<BulkAction | null>(null);
-  const [progress, setProgress] = useState<Progress | null>(null);
-  const stopRef = useRef(false);
+/** A bulk action needs a filter (the server refuses none): every state stands for "every job". */
+const everyState = (f: JobFilter): JobFilter =>
+  f.states.length === 0 && f.task === '' && f.queue === '' && f.key === '' ? { ...f, states: ['scheduled', 'available', 'running', 'retryable', 'completed', 'cancelled', 'discarded'] } : f;
 
-  const run = async (action: BulkAction) => {
-    stopRef.current = false;
-    await runBulk(action, filter, setProgress, () => stopRef.current);
+export function BulkActions({ filter, empty, onDone }: { filter: JobFilter; empty: boolean; onDone: () => void }) {
+  const [asking, setAsking] = useState<{ action: BulkAction; count: number; capped: boolean } | null>(null);
+  const [counting, setCounting] = useState(false);
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const stopRef = useRef<AbortController | null>(null);
+
+  const ask = async (action: BulkAction) => {
+    setCounting(true);
+    try {
+      const r = await act<{ count: number; capped: boolean }>('POST', URL, { action, filter: apiFilter(everyState(filter)), dryRun: true });
+      setAsking({ action, count: r?.count ?? 0, capped: r?.capped ?? false });
+    } catch (err) {
+      setProgress({ action, total: 0, changed: 0, requested: 0, error: err instanceof ApiError ? err.message : String(err), finished: true, stoppedBy: null });
+    } finally {
+      setCounting(false);
+    }
+  };
+
+  const run = async (action: BulkAction, total: number) => {
+    const stop = new AbortController();
+    stopRef.current = stop;
+    let p: Progress = { action, total, changed: 0, requested: 0, error: null, finished: false, stoppedBy: null };
+    const update = (change: Partial<Progress>) => {
+      p = { ...p, ...change };
+      setProgress(p);
+    };
+    update({});
+    try {
+      await postStream(URL, { action, filter: apiFilter(everyState(filter)), ...(action === 'cancel' ? { reason: 'cancelled from the dashboard' } : {}) }, (event, data) => {
+        const d = data as { changed?: number; requested?: number; stoppedBy?: Progress['stoppedBy']; detail?: string };
+        if (event === 'progress') update({ changed: d.changed ?? 0, requested: d.requested ?? 0 });
+        else if (event === 'done') update({ changed: d.changed ?? 0, requested: d.requested ?? 0, stoppedBy: d.stoppedBy ?? 'done' });
+        else if (event === 'error') update({ error: d.detail ?? 'the run failed' });
+      }, stop.signal);
+    } catch (err) {
+      if (stop.signal.aborted) update({ stoppedBy: 'stopped' });
+      else update({ error: err instanceof Error ? err.message : String(err) });
+    }
+    update({ finished: true });
+    stopRef.current = null;
     onDone();
   };
 
@@ -122,41 +127,41 @@ export function BulkActions({ filter, estimate, empty, onDone }: { filter: JobFi
     <section class="bulk" aria-label="Act on every matching job">
       <span class="bulk-label">Every matching job:</span>
       {(['retry', 'cancel', 'delete'] as const).map((a) => (
-        <button key={a} type="button" class={a === 'delete' ? 'danger' : ''} disabled={running || empty} onClick={() => setAsking(a)} id={`bulk-${a}`}>
+        <button key={a} type="button" class={a === 'delete' ? 'danger' : ''} disabled={running || counting || empty} onClick={() => void ask(a)} id={`bulk-${a}`}>
           {VERB[a].label} all…
         </button>
       ))}
       {asking === null ? null : (
         <ConfirmDialog
-          title={`${VERB[asking].label} every job ${describeFilter(filter)}?`}
-          confirmLabel={`${VERB[asking].label} ${estimate === null ? 'all matching jobs' : `about ${count(estimate)} jobs`}`}
-          danger={asking !== 'retry'}
+          title={`${VERB[asking.action].label} every job ${describeFilter(filter)}?`}
+          confirmLabel={`${VERB[asking.action].label} ${asking.capped ? 'at least ' : ''}${count(asking.count)} ${asking.count === 1 ? 'job' : 'jobs'}`}
+          danger={asking.action !== 'retry'}
           onCancel={() => setAsking(null)}
           onConfirm={() => {
             const a = asking;
             setAsking(null);
-            void run(a);
+            void run(a.action, a.count);
           }}
         >
           <p>
-            {estimate === null ? 'How many match is known only as it goes (the count needs every page).' : `About ${count(estimate)} jobs match now, from the queue counts.`} Jobs whose state does not allow it are
-            skipped{asking === 'retry' ? ' (running and completed jobs cannot be retried)' : asking === 'cancel' ? ' (final jobs cannot be cancelled; running ones are asked to stop)' : ' (running jobs cannot be deleted)'}.
+            {asking.capped ? 'At least ' : ''}
+            {count(asking.count)} {asking.count === 1 ? 'job matches' : 'jobs match'} and can be {VERB[asking.action].done}
+            {asking.capped ? ' (a run stops at 100 000; run it again for the rest)' : ''}. {SKIPPED[asking.action]} The server works in batches; jobs enqueued after the start are left alone.
           </p>
-          {asking === 'delete' ? <p class="warn-text">Deleting cannot be undone.</p> : null}
+          {asking.action === 'delete' ? <p class="warn-text">Deleting cannot be undone.</p> : null}
         </ConfirmDialog>
       )}
       {progress === null || v === null ? null : (
         <div class="bulk-progress" role="status" aria-live="polite" id="bulk-progress">
-          <progress {...(estimate !== null && estimate > 0 ? { max: estimate, value: Math.min(estimate, progress.done + progress.skipped) } : progress.finished ? { max: 1, value: 1 } : {})} />
+          <progress {...(progress.total > 0 ? { max: progress.total, value: Math.min(progress.total, progress.changed + progress.requested) } : progress.finished ? { max: 1, value: 1 } : {})} />
           <span>
-            {progress.finished ? (progress.stopped ? 'Stopped: ' : 'Done: ') : `${v.doing}… `}
-            {count(progress.done)} {v.done}, {count(progress.skipped)} skipped, {count(progress.failed)} failed
-            {progress.lastError === null ? '' : ` (last error: ${progress.lastError})`}
+            {progress.finished ? (progress.error !== null && progress.stoppedBy === null ? 'Failed: ' : progress.stoppedBy === 'stopped' || progress.stoppedBy === 'signal' ? 'Stopped: ' : progress.stoppedBy === 'max' ? 'Stopped at the limit: ' : 'Done: ') : `${v.doing}… `}
+            {count(progress.changed)} {v.done}
+            {progress.action === 'cancel' ? `, ${count(progress.requested)} running asked to stop` : ''}
+            {progress.error === null ? '' : ` (${progress.error})`}
           </span>
           {running ? (
-            <button type="button" onClick={() => {
-                stopRef.current = true;
-              }}>
+            <button type="button" onClick={() => stopRef.current?.abort()}>
               Stop
             </button>
           ) : null}

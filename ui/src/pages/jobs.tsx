@@ -1,6 +1,7 @@
 /**
- * Jobs: filter by state, task and queue, go to a job by id, page through with cursors (the API
- * reads a page by id, so page 1000 costs what page 1 does), and act on every matching job.
+ * Jobs: filter by state, task and queue, find jobs by id or idempotency key, page through with
+ * cursors (the API reads a page by id, so page 1000 costs what page 1 does), and act on every
+ * matching job (done by the server in batches, bulk-actions.tsx).
  * Filters and cursor live in the URL, so a filtered list can be linked and the back button works.
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -19,7 +20,7 @@ const PAGE_SIZE = 50;
 
 function filterOf(params: URLSearchParams): JobFilter {
   const states = (params.get('state') ?? '').split(',').filter((s): s is JobStateName => (JOB_STATE_NAMES as readonly string[]).includes(s));
-  return { states, task: params.get('task') ?? '', queue: params.get('queue') ?? '' };
+  return { states, task: params.get('task') ?? '', queue: params.get('queue') ?? '', key: params.get('idempotencyKey') ?? '' };
 }
 
 export function JobsPage({ params }: { params: URLSearchParams }) {
@@ -63,26 +64,38 @@ export function JobsPage({ params }: { params: URLSearchParams }) {
 
   const apply = (e: Event) => {
     e.preventDefault();
-    navigate(href('/jobs', { state: draft.states, task: draft.task.trim(), queue: draft.queue }));
+    navigate(href('/jobs', { state: draft.states, task: draft.task.trim(), queue: draft.queue, idempotencyKey: filter.key === '' ? undefined : filter.key }));
   };
-  const go = (e: Event) => {
+  // An id (`1042`, `#1042`) or an idempotency key. A number may be either: a key in use wins, as
+  // the list it opens links nothing away (the job with that id is one click from the list).
+  const go = async (e: Event) => {
     e.preventDefault();
-    const id = search.trim().replace(/^#/, '');
-    if (!/^[0-9]{1,18}$/.test(id)) {
-      setSearchError('Job ids are numbers, e.g. 1042.');
+    const text = search.trim();
+    if (text === '') {
+      setSearchError('Type a job id (e.g. 1042) or an idempotency key.');
+      return;
+    }
+    if (text.length > 512) {
+      setSearchError('Idempotency keys have at most 512 characters.');
       return;
     }
     setSearchError(null);
-    navigate(href(`/jobs/${id}`));
+    const id = /^#?([0-9]{1,18})$/.exec(text)?.[1];
+    if (id !== undefined && !text.startsWith('#')) {
+      try {
+        const byKey = await getJson<JobPageJson>(apiPath(`/v1/jobs?${new URLSearchParams({ idempotencyKey: text, limit: '1' }).toString()}`));
+        if (byKey.jobs.length === 0) return navigate(href(`/jobs/${id}`));
+      } catch {
+        return navigate(href(`/jobs/${id}`));
+      }
+    } else if (id !== undefined) {
+      return navigate(href(`/jobs/${id}`));
+    }
+    navigate(href('/jobs', { idempotencyKey: text }));
   };
 
-  const filtered = filter.states.length > 0 || filter.task !== '' || filter.queue !== '';
+  const filtered = filter.states.length > 0 || filter.task !== '' || filter.queue !== '' || filter.key !== '';
   const queues = current?.queues ?? [];
-  // From the queue counts: exact for state and queue filters, unknown with a task filter.
-  const estimate =
-    filter.task !== '' || current === null
-      ? null
-      : queues.filter((q) => filter.queue === '' || q.name === filter.queue).reduce((n, q) => n + (filter.states.length === 0 ? JOB_STATE_NAMES : filter.states).reduce((m, s) => m + q.counts[s], 0), 0);
 
   return (
     <>
@@ -127,10 +140,10 @@ export function JobsPage({ params }: { params: URLSearchParams }) {
           </button>
           {filtered ? <a href={href('/jobs')}>Clear</a> : null}
         </form>
-        <form class="search" onSubmit={go} role="search" aria-label="Find a job by id">
+        <form class="search" onSubmit={(e) => void go(e)} role="search" aria-label="Find a job by id or idempotency key">
           <label>
-            Job id
-            <input id="job-search" type="search" inputMode="numeric" value={search} placeholder="e.g. 1042  (/)" onInput={(e) => setSearch(e.currentTarget.value)} aria-describedby={searchError === null ? undefined : 'job-search-error'} />
+            Job id or idempotency key
+            <input id="job-search" type="search" maxLength={512} value={search} placeholder="e.g. 1042 or order-77  (/)" spellcheck={false} onInput={(e) => setSearch(e.currentTarget.value)} aria-describedby={searchError === null ? undefined : 'job-search-error'} />
           </label>
           <button type="submit">Go</button>
           {searchError === null ? null : (
@@ -142,7 +155,13 @@ export function JobsPage({ params }: { params: URLSearchParams }) {
       </div>
 
       {/* Kept while the list is empty, so the progress of an action that emptied it stays in view. */}
-      {canAct() && page !== null ? <BulkActions filter={filter} estimate={estimate} empty={page.jobs.length === 0} onDone={() => setReload((n) => n + 1)} /> : null}
+      {filter.key === '' ? null : (
+        <p class="filter-key" id="filter-key">
+          Jobs with idempotency key <code>{filter.key}</code>, of any task.{' '}
+          <a href={href('/jobs', { state: filter.states, task: filter.task, queue: filter.queue })}>Show all keys</a>
+        </p>
+      )}
+      {canAct() && page !== null ? <BulkActions filter={filter} empty={page.jobs.length === 0} onDone={() => setReload((n) => n + 1)} /> : null}
       {error === null ? null : <Notice kind="error">Could not list jobs: {error}</Notice>}
 
       {page === null ? (
@@ -204,14 +223,14 @@ export function JobsPage({ params }: { params: URLSearchParams }) {
             </table>
           </div>
           <nav class="pager" aria-label="Pages">
-            {cursor === null ? null : <a href={href('/jobs', { state: filter.states, task: filter.task, queue: filter.queue })}>« Newest</a>}
+            {cursor === null ? null : <a href={href('/jobs', { state: filter.states, task: filter.task, queue: filter.queue, idempotencyKey: filter.key || undefined })}>« Newest</a>}
             <button type="button" onClick={() => setReload((n) => n + 1)}>
               Refresh
             </button>
             {page.nextCursor === null ? (
               <span class="muted">End of the list</span>
             ) : (
-              <a id="next-page" href={href('/jobs', { state: filter.states, task: filter.task, queue: filter.queue, cursor: page.nextCursor })}>
+              <a id="next-page" href={href('/jobs', { state: filter.states, task: filter.task, queue: filter.queue, idempotencyKey: filter.key || undefined, cursor: page.nextCursor })}>
                 Older »
               </a>
             )}
