@@ -12,15 +12,23 @@
  *
  * Pipelining: a claim reserves the slots it asks for. While the last claim came back full (a
  * backlog), a second claim may be in flight, for the slots the first did not reserve, so the
- * store works on one batch while this process runs the other (the batch size is half the
- * concurrency for that reason). Without a backlog one claim at a time is enough, and idle polls
+ * store works on one batch while this process runs the other (a claim asks for half of what is
+ * missing for that reason). Without a backlog one claim at a time is enough, and idle polls
  * stay one query.
  *
  * Slots: a job holds a slot while its handler runs, not while its outcome is being written. The
  * executor calls `release` as soon as it has handed the outcome to the completer, so the next
- * claim overlaps the completion write instead of waiting for it. Outcomes still being written are
- * bounded: at 2 x concurrency of them the producer stops claiming until writes catch up, so a slow
- * store cannot make a worker run unbounded work ahead of its acknowledgements.
+ * job starts while the completion is written instead of waiting for it. Outcomes still being
+ * written are bounded (concurrency + prefetch of them): past that the producer stops claiming
+ * until writes catch up, so a slow store cannot make a worker run unbounded work ahead of its
+ * acknowledgements.
+ *
+ * Claiming ahead: claimed jobs wait in a local queue (local-queue.ts) until a slot frees, so one
+ * claim feeds many starts. A claim asks for the free slots plus the local queue's target minus
+ * what it holds. Jobs waiting there start on the next turn after a slot frees; a waiting job
+ * whose start deadline passed, or that waited too long, is handed back to the store (released:
+ * `available`, no attempt charged) rather than run; a cancel request ends it without running it;
+ * a lost lease drops it. On stop, every waiting job is handed back at once.
  *
  * Held back: while `mayClaim()` says no (the event loop is overloaded, see loop-health.ts) no
  * claim starts, so a drowning process takes no more work; jobs already running go on. Whoever
@@ -28,8 +36,12 @@
  *
  * Failures (store unreachable) are reported as `error` events and retried on the next poll.
  */
+import { performance } from 'node:perf_hooks';
+import type { OffloadError } from '../errors.ts';
+import type { AttemptOutcome } from '../core/outcome.ts';
 import type { ClaimedJob, Driver } from '../storage/driver.ts';
 import type { TypedEvents } from '../observability/events.ts';
+import { LocalQueue, type Waiting } from './local-queue.ts';
 
 export interface ProducerOptions {
   queues: readonly string[];
@@ -37,23 +49,41 @@ export interface ProducerOptions {
   concurrency: number;
   /** Jobs per claim at most. */
   claimBatch: number;
+  /** Jobs claimed ahead at most (see local-queue.ts); 0: claim only for free slots. */
+  prefetch: number;
   pollMs: number;
   leaseMs: number;
   workerId: string;
-  /** Checked before every claim: false holds claiming back (an overloaded event loop). */
+  /** Checked before every claim and start: false holds them back (an overloaded event loop). */
   mayClaim: () => boolean;
+  /** Keeps a waiting job's lease alive; `onAbort` hears of a lost lease or a cancel request. */
+  hold: (claimed: ClaimedJob, onAbort: (reason: OffloadError) => void) => void;
+  unhold: (token: string) => void;
 }
+
+/**
+ * Runs a job to its written outcome; never rejects. `release` frees its slot. `decided`: the
+ * outcome is already known (the job never started: handed back or cancelled while waiting), so
+ * no handler runs and only the outcome is written.
+ */
+export type RunJob = (job: ClaimedJob, release: () => void, decided: AttemptOutcome | null) => Promise<void>;
+
+/** Work held ahead, in time at the measured turnover (see local-queue.ts). */
+const PREFETCH_HORIZON_MS = 50;
+/** A claimed job that waited this long goes back to the store for another process to take. */
+const PREFETCH_MAX_WAIT_MS = 1000;
 
 export class Producer {
   readonly #driver: Driver;
   readonly #o: ProducerOptions;
   readonly #events: TypedEvents;
-  readonly #run: (job: ClaimedJob, release: () => void) => Promise<void>;
+  readonly #run: RunJob;
+  readonly #waiting: LocalQueue;
   #running = false;
   /** A claim round is scheduled for the next turn of the event loop. */
   #tick = false;
   readonly #claims = new Set<Promise<void>>();
-  /** Slots asked for by the claims in flight. */
+  /** Jobs asked for by the claims in flight. */
   #reserved = 0;
   /** The last claim came back full: more work is probably due. */
   #backlog = false;
@@ -69,11 +99,17 @@ export class Producer {
   #unlisten: (() => Promise<void>) | null = null;
   #idle: Array<() => void> = [];
 
-  constructor(driver: Driver, options: ProducerOptions, events: TypedEvents, run: (job: ClaimedJob, release: () => void) => Promise<void>) {
+  constructor(driver: Driver, options: ProducerOptions, events: TypedEvents, run: RunJob) {
     this.#driver = driver;
     this.#o = options;
     this.#events = events;
     this.#run = run;
+    this.#waiting = new LocalQueue({
+      max: options.prefetch,
+      horizonMs: PREFETCH_HORIZON_MS,
+      maxWaitMs: PREFETCH_MAX_WAIT_MS,
+      concurrency: options.concurrency,
+    });
   }
 
   /** When the last claim answered (successfully, jobs or none), and failed claims since. */
@@ -84,6 +120,11 @@ export class Producer {
   /** Jobs of this producer not yet finished, outcome writes included. */
   get inFlight(): number {
     return this.#pending;
+  }
+
+  /** Claimed jobs waiting for a slot. */
+  get waiting(): number {
+    return this.#waiting.size;
   }
 
   async start(): Promise<void> {
@@ -103,7 +144,10 @@ export class Producer {
     this.wake();
   }
 
-  /** Stops claiming at once; resolves when the claims in flight (if any) have returned. */
+  /**
+   * Stops claiming at once and hands every waiting job back to the store; resolves when the
+   * claims in flight (if any) have returned (what they bring is handed back too).
+   */
   async stop(): Promise<void> {
     this.#running = false;
     if (this.#timer !== null) clearTimeout(this.#timer);
@@ -111,6 +155,7 @@ export class Producer {
     const un = this.#unlisten;
     this.#unlisten = null;
     if (un !== null) await un().catch(() => {});
+    this.#handBack(this.#waiting.takeAll());
     await Promise.all(this.#claims);
   }
 
@@ -142,19 +187,22 @@ export class Producer {
     if (!this.#running) return;
     // Referenced on purpose: a started worker keeps its process alive.
     this.#timer = setTimeout(() => {
+      this.#handBack(this.#waiting.takeStale(performance.now()));
       this.wake();
       this.#schedulePoll();
     }, this.#o.pollMs);
   }
 
-  /** Starts claims for the free slots, as many as may be in flight. */
+  /** Starts waiting jobs on the free slots, then claims for what is missing, as many claims as may be in flight. */
   #fill(): void {
+    // Held back (a drowning loop must not take more work); the caller wakes us on recovery.
+    if (!this.#running || !this.#o.mayClaim()) return;
+    this.#startWaiting();
     let started = false;
     while (this.#running) {
-      // Held back (a drowning loop must not take more work); the caller wakes us on recovery.
-      if (!this.#o.mayClaim()) return;
-      const free = this.#o.concurrency - this.#inFlight - this.#reserved;
-      if (free <= 0 || this.#pending >= 2 * this.#o.concurrency) return;
+      const target = this.#waiting.target;
+      const missing = this.#o.concurrency - this.#inFlight + target - this.#waiting.size - this.#reserved;
+      if (missing <= 0 || this.#pending - this.#inFlight >= this.#o.concurrency + this.#o.prefetch) return;
       if (this.#claims.size >= (this.#backlog ? 2 : 1)) {
         // A wake-up that finds every claim in flight claims again when one returns. Not when this
         // round started the claim itself: that claim is the answer to the wake-up, and wanting
@@ -162,7 +210,8 @@ export class Producer {
         if (!started) this.#wanted = true;
         return;
       }
-      const limit = Math.min(free, this.#o.claimBatch);
+      // Half of a full buffer per claim, so that two claims can overlap under a backlog.
+      const limit = Math.min(missing, Math.ceil((this.#o.concurrency + target) / 2), this.#o.claimBatch);
       this.#reserved += limit;
       const claim = this.#claim(limit).finally(() => {
         this.#claims.delete(claim);
@@ -191,7 +240,15 @@ export class Producer {
     }
     this.#lastClaimAt = Date.now();
     this.#claimFailures = 0;
-    for (const job of jobs) this.#start(job);
+    const now = performance.now();
+    for (const job of jobs) {
+      const replaced = this.#waiting.push(job, now);
+      if (replaced !== undefined) this.#o.unhold(replaced.claimed.token);
+      this.#o.hold(job, (reason) => this.#onWaitingAbort(job.token, reason));
+    }
+    // Stopped while the claim was out: what it brought goes back at once.
+    if (!this.#running) this.#handBack(this.#waiting.takeAll());
+    else this.#startWaiting();
     this.#backlog = jobs.length === limit;
     if (this.#backlog || this.#wanted) {
       this.#wanted = false;
@@ -199,26 +256,65 @@ export class Producer {
     }
   }
 
+  /** Starts waiting jobs while slots are free. */
+  #startWaiting(): void {
+    while (this.#inFlight < this.#o.concurrency) {
+      const w = this.#waiting.shift();
+      if (w === undefined) return;
+      this.#o.unhold(w.claimed.token);
+      const expiresAt = w.claimed.job.expiresAt;
+      // Claimed before its start deadline but not started by it: never run late. Handed back, the
+      // claim passes it over and the expirer ends it (cancelled, reason expired) like any other.
+      if (expiresAt !== null && expiresAt.getTime() <= Date.now()) this.#decide(w, { kind: 'released' });
+      else this.#start(w.claimed);
+    }
+  }
+
+  /** A waiting job's lease was lost (drop it: someone else owns it now) or its cancel was requested. */
+  #onWaitingAbort(token: string, reason: OffloadError): void {
+    const w = this.#waiting.remove(token);
+    if (w === undefined) return;
+    this.#o.unhold(token);
+    if (reason.code === 'OFFLOAD_CANCELLED') this.#decide(w, { kind: 'cancelled', reason: null });
+  }
+
+  #handBack(entries: Waiting[]): void {
+    for (const w of entries) {
+      this.#o.unhold(w.claimed.token);
+      this.#decide(w, { kind: 'released' });
+    }
+  }
+
+  /** Writes the outcome of a job that never started; it holds no slot. */
+  #decide(w: Waiting, outcome: AttemptOutcome): void {
+    this.#track(this.#run(w.claimed, () => {}, outcome));
+  }
+
   #start(job: ClaimedJob): void {
     this.#inFlight++;
-    this.#pending++;
+    const startedAt = performance.now();
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
       this.#inFlight--;
+      this.#waiting.recordSlotTime(performance.now() - startedAt);
       this.wake();
     };
     // #run never rejects (the executor reports its own failures); finally frees what is left.
-    void this.#run(job, release).finally(() => {
-      release();
+    this.#track(this.#run(job, release, null).finally(release));
+  }
+
+  #track(p: Promise<void>): void {
+    this.#pending++;
+    void p.finally(() => {
       this.#pending--;
       if (this.#pending === 0) {
         const idle = this.#idle;
         this.#idle = [];
         for (const fn of idle) fn();
       }
-      // Writes catching up may have lifted the 2 x concurrency bound.
+      // Writes catching up may have lifted the bound on outcomes being written.
       this.wake();
     });
   }

@@ -7,14 +7,15 @@
  * aborted and they are released to `available` without charging the attempt; the completer is
  * drained so nothing is left `running` by this process.
  */
-import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { ClaimedJob, Driver, JobCompletion, WorkerBeat } from '../storage/driver.ts';
+import type { Driver, JobCompletion, WorkerBeat } from '../storage/driver.ts';
+import { OffloadError } from '../errors.ts';
 import type { TypedEvents } from '../observability/events.ts';
 import type { Instrumentation } from '../observability/tracing.ts';
 import type { Logger, TaskDefinition } from '../types.ts';
 import type { Clock } from './clock.ts';
+import { AttemptSet } from './attempt-abort.ts';
 import { executeJob } from './executor.ts';
 import { GroupCommit } from './group-commit.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
@@ -23,7 +24,7 @@ import { Expirer } from './maintenance/expirer.ts';
 import { Periodic } from './maintenance/periodic.ts';
 import { Pruner, type Retention } from './maintenance/pruner.ts';
 import { Rescuer } from './maintenance/rescuer.ts';
-import { Producer } from './producer.ts';
+import { Producer, type RunJob } from './producer.ts';
 import { ThreadPool, type ThreadPoolOptions, type ThreadPoolStats } from './threads/pool.ts';
 import { offloadVersion } from './version.ts';
 import { WorkerRegistry } from './worker-registry.ts';
@@ -32,6 +33,8 @@ export interface WorkerSettings {
   queues: readonly string[];
   concurrency: number;
   claimBatch: number;
+  /** Jobs claimed ahead of free slots at most (see local-queue.ts). */
+  prefetch: number;
   pollMs: number;
   leaseMs: number;
   heartbeatMs: number;
@@ -58,7 +61,8 @@ export class Workers {
   readonly #prune: Periodic;
   readonly #expire: Periodic;
   readonly #registry: WorkerRegistry;
-  readonly #shutdown = new AbortController();
+  /** The attempts running now: a stop past its grace aborts them together. */
+  readonly #attempts = new AttemptSet();
   readonly #settings: WorkerSettings;
   /** Main-thread tasks started since the loop monitor last asked, and those running (by token). */
   readonly #recent = new Set<string>();
@@ -68,8 +72,6 @@ export class Workers {
 
   constructor(driver: Driver, tasks: ReadonlyMap<string, TaskDefinition<any, any, any>>, s: WorkerSettings, events: TypedEvents, logger: Logger, clock: Clock) {
     this.#settings = s;
-    // One listener per running job: as many as the concurrency, by design.
-    setMaxListeners(0, this.#shutdown.signal);
     this.#keeper = new LeaseKeeper(driver, { leaseMs: s.leaseMs, heartbeatMs: s.heartbeatMs, cancelCheckMs: s.cancelCheckMs }, events);
     this.#completer = new GroupCommit((completions) => driver.jobCompleteMany({ completions }), 1000);
     const threadModules = [...tasks.values()].filter((t) => t.kind === 'thread').map((t) => t.module!);
@@ -87,14 +89,15 @@ export class Workers {
       instrumentation: s.instrumentation,
       wakeAfter: (ms: number) => this.#producer.wakeAfter(ms),
     };
-    const run = async (job: ClaimedJob, release: () => void) => {
+    const run: RunJob = async (job, release, decided) => {
+      if (decided !== null) return executeJob(job, deps, this.#attempts, release, decided);
       // Thread tasks cannot block the loop: only main-thread ones are named in loop:blocked.
       if (tasks.get(job.job.task)?.kind !== 'thread') {
         this.#recent.add(job.job.task);
         this.#runningTasks.set(job.token, job.job.task);
       }
       try {
-        await executeJob(job, deps, this.#shutdown.signal, release);
+        await executeJob(job, deps, this.#attempts, release);
       } finally {
         this.#runningTasks.delete(job.token);
       }
@@ -106,10 +109,13 @@ export class Workers {
         tasks: [...tasks.keys()],
         concurrency: s.concurrency,
         claimBatch: s.claimBatch,
+        prefetch: s.prefetch,
         pollMs: s.pollMs,
         leaseMs: s.leaseMs,
         workerId: this.id,
         mayClaim: () => !(s.loop?.holdingBack() ?? false),
+        hold: (claimed, onAbort) => this.#keeper.add(claimed.job.id, claimed.token, onAbort),
+        unhold: (token) => this.#keeper.remove(token),
       },
       events,
       run,
@@ -174,6 +180,11 @@ export class Workers {
     return this.#producer.inFlight;
   }
 
+  /** Claimed ahead, waiting for a slot. */
+  get waiting(): number {
+    return this.#producer.waiting;
+  }
+
   async start(): Promise<void> {
     await this.#keeper.start();
     // Registered before the first claim: a job's worker id is in the registry once it runs.
@@ -200,7 +211,7 @@ export class Workers {
     clearTimeout(timer);
     if (finished === 'grace-over') {
       // Every executor races its handler against this signal, so they all settle promptly.
-      this.#shutdown.abort();
+      this.#attempts.abortAll(new OffloadError('OFFLOAD_SHUTDOWN', 'the worker is stopping and the grace period is over'));
       await this.#producer.idle();
     }
     await this.#completer.drained();
