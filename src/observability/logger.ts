@@ -27,3 +27,41 @@ function errorReplacer(_key: string, value: unknown): unknown {
   if (value instanceof Error) return { type: value.name, message: value.message, stack: value.stack, code: (value as { code?: unknown }).code };
   return value;
 }
+
+/**
+ * `logger.child(bindings)`, made on first use. A job's logger is made for every attempt but most
+ * attempts never log; making children eagerly showed in a busy worker's profile. A class, so
+ * that one object per attempt is all it costs until it logs.
+ */
+export class LazyChild implements Logger {
+  readonly #parent: Logger;
+  readonly #bindings: () => Record<string, unknown>;
+  #made: Logger | null = null;
+
+  constructor(parent: Logger, bindings: () => Record<string, unknown>) {
+    this.#parent = parent;
+    this.#bindings = bindings;
+  }
+
+  #get(): Logger {
+    return (this.#made ??= this.#parent.child(this.#bindings()));
+  }
+
+  // Arguments passed through as given: pino formats an explicit `undefined` message differently
+  // from a missing one.
+  debug(...a: Parameters<Logger['debug']>): void {
+    this.#get().debug(...a);
+  }
+  info(...a: Parameters<Logger['info']>): void {
+    this.#get().info(...a);
+  }
+  warn(...a: Parameters<Logger['warn']>): void {
+    this.#get().warn(...a);
+  }
+  error(...a: Parameters<Logger['error']>): void {
+    this.#get().error(...a);
+  }
+  child(bindings: Record<string, unknown>): Logger {
+    return this.#get().child(bindings);
+  }
+}

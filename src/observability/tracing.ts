@@ -124,6 +124,19 @@ function checkTracingOptions(options: TracingOptions): Required<Pick<TracingOpti
 function otelInstrumentation(api: typeof otel, o: ReturnType<typeof checkTracingOptions>): Instrumentation {
   // Looked up once: a tracer from the global provider is a proxy that follows a later registration.
   const tracer = (o.tracerProvider ?? api.trace.getTracerProvider()).getTracer('offload');
+  // With no SDK registered the global provider delegates to the no-op one, whose spans record
+  // nothing: the span and context switch per attempt would then cost CPU (a few percent of a
+  // busy worker's) for nothing. A fresh proxy's delegate is that no-op provider, so comparing
+  // with it tells, per attempt, whether anything is registered (a later registration counts).
+  // The proxy class is marked deprecated for API 2.0; should it go, `getDelegate` is looked up
+  // structurally and every attempt is treated as recording, which is only slower.
+  // oxlint-disable-next-line typescript/no-deprecated
+  const noop = typeof api.ProxyTracerProvider === 'function' ? new api.ProxyTracerProvider().getDelegate() : null;
+  const recording = () => {
+    if (o.tracerProvider !== undefined || noop === null) return true;
+    const global = api.trace.getTracerProvider() as { getDelegate?: () => unknown };
+    return typeof global.getDelegate !== 'function' || global.getDelegate() !== noop;
+  };
   return {
     inject() {
       const sc = api.trace.getSpanContext(api.context.active());
@@ -131,6 +144,10 @@ function otelInstrumentation(api: typeof otel, o: ReturnType<typeof checkTracing
     },
     async runAttempt(job, fn) {
       const creation = parseTraceContext(api, job.traceContext);
+      if (!recording()) {
+        // What the no-op span would have carried: the enqueuer's context, as the parent.
+        return fn(creation !== null && o.structure === 'child' ? { traceId: creation.traceId, spanId: creation.spanId } : null);
+      }
       const parent = creation !== null && o.structure === 'child' ? api.trace.setSpanContext(api.ROOT_CONTEXT, creation) : api.ROOT_CONTEXT;
       const span = tracer.startSpan(
         `process ${job.queue}`,

@@ -17,6 +17,8 @@ import type { GroupCommit } from './group-commit.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
 import type { ThreadPool } from './threads/pool.ts';
 import { jobBindings } from '../observability/log-bindings.ts';
+import { LazyChild } from '../observability/logger.ts';
+import { AttemptAbort, type AttemptSet } from './attempt-abort.ts';
 import type { Instrumentation, TraceIds } from '../observability/tracing.ts';
 
 export interface ExecutorDeps {
@@ -39,18 +41,22 @@ export interface ExecutorDeps {
 /**
  * Runs the job; resolves when its outcome is written (or refused). Never rejects. Calls `release`
  * once the handler is done and its outcome is queued for writing: the worker slot is free then.
+ * `decided`: the job never started and this is its outcome (handed back or cancelled while it
+ * waited for a slot): no handler runs, only the outcome is written.
  */
-export async function executeJob(claimed: ClaimedJob, d: ExecutorDeps, shutdown: AbortSignal, release: () => void): Promise<void> {
-  const { job, token } = claimed;
+export async function executeJob(
+  claimed: ClaimedJob,
+  d: ExecutorDeps,
+  shutdown: AttemptSet,
+  release: () => void,
+  decided: AttemptOutcome | null = null,
+): Promise<void> {
   const started = d.clock.now();
-  const controller = new AbortController();
-  const abort = (reason: OffloadError) => {
-    if (!controller.signal.aborted) controller.abort(reason);
-  };
-  d.keeper.add(job.id, token, abort);
-  const onShutdown = () => abort(new OffloadError('OFFLOAD_SHUTDOWN', 'the worker is stopping and the grace period is over'));
-  if (shutdown.aborted) onShutdown();
-  else shutdown.addEventListener('abort', onShutdown, { once: true });
+  if (decided !== null) return writeOutcome(claimed, decided, new LazyChild(d.logger, () => ({ ...jobBindings(claimed.job) })), d, started, release);
+  const { job, token } = claimed;
+  const abort = new AttemptAbort();
+  d.keeper.add(job.id, token, abort.abort);
+  shutdown.add(abort);
   const task = d.tasks.get(job.task);
   const onThread = task?.kind === 'thread' && d.threads !== null;
   // A thread task's timeout is the pool's: it starts when the job gets a thread and ends in a hard
@@ -58,24 +64,26 @@ export async function executeJob(claimed: ClaimedJob, d: ExecutorDeps, shutdown:
   const timer =
     job.timeoutMs === null || onThread
       ? null
-      : setTimeout(() => abort(new OffloadError('OFFLOAD_TIMEOUT', `job ${job.id} timed out after ${job.timeoutMs} ms`)), job.timeoutMs);
-  let log = d.logger.child({ ...jobBindings(job) });
+      : setTimeout(() => abort.abort(new OffloadError('OFFLOAD_TIMEOUT', `job ${job.id} timed out after ${job.timeoutMs} ms`)), job.timeoutMs);
+  let log: Logger = new LazyChild(d.logger, () => ({ ...jobBindings(job) }));
   d.events.emit('job:started', { job });
 
   /** One attempt; its lines carry the attempt span's ids when tracing is on. */
   const attempt = async (trace: TraceIds | null): Promise<AttemptOutcome | null> => {
     if (task === undefined) throw new OffloadError('OFFLOAD_UNKNOWN_TASK', `no task named '${job.task}' in this worker`);
-    if (trace !== null) log = d.logger.child({ ...jobBindings(job, trace) });
+    if (trace !== null) log = new LazyChild(d.logger, () => ({ ...jobBindings(job, trace) }));
     const ctx: JobContext = {
       jobId: job.id,
       task: job.task,
       queue: job.queue,
       attempt: job.attempt,
       maxAttempts: job.maxAttempts,
-      signal: controller.signal,
+      get signal() {
+        return abort.signal;
+      },
       log,
       progress: async (value) => {
-        if (controller.signal.aborted) throw controller.signal.reason;
+        if (abort.reason !== null) throw abort.reason;
         const ok = await d.progress(job.id, token, value);
         if (!ok) throw new OffloadError('OFFLOAD_LEASE_LOST', `job ${job.id}: progress refused, the lease was lost`);
         d.events.emit('job:progress', { job, progress: value });
@@ -89,12 +97,12 @@ export async function executeJob(claimed: ClaimedJob, d: ExecutorDeps, shutdown:
             payload: job.payload,
             job: { jobId: job.id, queue: job.queue, attempt: job.attempt, maxAttempts: job.maxAttempts },
             timeoutMs: job.timeoutMs,
-            signal: controller.signal,
+            signal: abort.signal,
             progress: (value) => ctx.progress(value),
             log,
           })
       : (): unknown => task.handler(job.payload, ctx) as unknown;
-    return runHandler(handler, controller.signal, d.maxResultBytes);
+    return runHandler(handler, abort, d.maxResultBytes);
   };
 
   let outcome: AttemptOutcome | null;
@@ -112,9 +120,24 @@ export async function executeJob(claimed: ClaimedJob, d: ExecutorDeps, shutdown:
     outcome = { kind: 'threw', error: err, retryable: isRetryable(err) };
   } finally {
     if (timer !== null) clearTimeout(timer);
-    shutdown.removeEventListener('abort', onShutdown);
+    shutdown.delete(abort);
   }
+  try {
+    await writeOutcome(claimed, outcome, log, d, started, release);
+  } finally {
+    d.keeper.remove(token);
+  }
+}
 
+/** Turns the outcome into its transition, hands it to the completer, then reports it. Never rejects. */
+async function writeOutcome(
+  { job, token }: ClaimedJob,
+  outcome: AttemptOutcome | null,
+  log: Logger,
+  d: ExecutorDeps,
+  started: number,
+  release: () => void,
+): Promise<void> {
   try {
     if (outcome === null) {
       d.events.emit('job:lease-lost', { job });
@@ -169,34 +192,31 @@ export async function executeJob(claimed: ClaimedJob, d: ExecutorDeps, shutdown:
     // The store is unreachable: the lease will expire and the rescuer returns the job.
     log.error({ err }, 'could not record the outcome; the rescuer will return the job after its lease expires');
     d.events.emit('error', { error: err as Error, component: 'executor' });
-  } finally {
-    d.keeper.remove(token);
   }
 }
 
 /**
- * Races the handler against its signal. Returns null when the lease was lost (nothing may be
- * written), else the attempt's outcome.
+ * Races the handler against the attempt's abort. Returns null when the lease was lost (nothing
+ * may be written), else the attempt's outcome.
  */
-async function runHandler(run: () => unknown, signal: AbortSignal, maxResultBytes: number): Promise<AttemptOutcome | null> {
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<{ abortedWith: unknown }>((resolve) => {
-    onAbort = () => resolve({ abortedWith: signal.reason });
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+async function runHandler(run: () => unknown, abort: AttemptAbort, maxResultBytes: number): Promise<AttemptOutcome | null> {
+  const settled = await new Promise<Settled>((resolve) => {
+    if (abort.aborted) return resolve(ABORTED);
+    abort.onAbort(() => resolve(ABORTED));
+    // Started on a later microtask, as an async call would be, so a handler that throws
+    // synchronously is a rejection like any other. A handler that settles after losing the race
+    // is caught here and dropped: it must not surface as an unhandled rejection.
+    Promise.resolve()
+      .then(run)
+      .then(
+        (value) => resolve({ value }),
+        (error: unknown) => resolve({ error }),
+      );
   });
-  let settled: { value: unknown } | { error: unknown } | { abortedWith: unknown };
-  try {
-    const handler = Promise.resolve().then(run);
-    // A handler that settles after losing the race must not surface as an unhandled rejection.
-    handler.catch(() => {});
-    settled = await Promise.race([handler.then((value) => ({ value }), (error: unknown) => ({ error })), aborted]);
-  } finally {
-    signal.removeEventListener('abort', onAbort!);
-  }
+  abort.onAbort(null);
   // Once aborted, the abort decides, even if the handler settled at the same time.
-  const reason: unknown = signal.aborted ? signal.reason : 'abortedWith' in settled ? settled.abortedWith : undefined;
-  if (reason !== undefined) return fromAbort(reason);
+  const reason = abort.reason;
+  if (reason !== null) return fromAbort(reason);
   if ('error' in settled) return { kind: 'threw', error: settled.error, retryable: isRetryable(settled.error) };
   const value = (settled as { value: unknown }).value;
   try {
@@ -206,6 +226,9 @@ async function runHandler(run: () => unknown, signal: AbortSignal, maxResultByte
     return { kind: 'threw', error: err, retryable: false };
   }
 }
+
+type Settled = { value: unknown } | { error: unknown } | typeof ABORTED;
+const ABORTED = { aborted: true } as const;
 
 function fromAbort(reason: unknown): AttemptOutcome | null {
   if (isOffloadError(reason, 'OFFLOAD_LEASE_LOST')) return null;
