@@ -2,9 +2,10 @@
  * Running the `offload` executable in the CLI tests: as a child process (the real exit code, the
  * real signals), or in-process through runCli with a captured CliIo for the cheap argument checks.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { CliIo } from '../../src/cli/io.ts';
 import type { TestStore } from '../stores.ts';
@@ -43,9 +44,20 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...rest, ...env };
 }
 
+/**
+ * Children still running. A test that fails before it stops its child would otherwise leave it
+ * running, and its open pipes would keep the test file (and the whole run) from ever ending.
+ */
+const live = new Set<ChildProcess>();
+after(() => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 /** Starts `offload <args>` as a child process. */
 export function start(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}): Running {
   const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: options.cwd ?? ROOT, env: childEnv(options.env ?? {}), stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
   let out = '';
   let err = '';
   const waiters: Array<{ pattern: RegExp; resolve: (l: string) => void }> = [];
