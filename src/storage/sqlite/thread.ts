@@ -43,8 +43,17 @@ function handle(e: SqliteEngine, req: StoreRequest): StoreResponse {
   }
 }
 
+/** Writes whose commit may skip its fsync (see SqliteEngine.relaxed): losing one only repeats work. */
+const RELAXED: ReadonlySet<string> = new Set<EngineMethod>(['jobClaim']);
+
 function runWrites(e: SqliteEngine, writes: StoreRequest[]): StoreResponse[] {
   if (writes.length === 0) return [];
+  // A group with any other write commits with its fsync, the claims in it included.
+  if (writes.every((w) => RELAXED.has(w.method))) return e.relaxed(() => runGroup(e, writes));
+  return runGroup(e, writes);
+}
+
+function runGroup(e: SqliteEngine, writes: StoreRequest[]): StoreResponse[] {
   if (writes.length === 1) return [handle(e, writes[0]!)];
   try {
     return e.group(() => writes.map((req) => handle(e, req)));
