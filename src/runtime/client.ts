@@ -98,7 +98,7 @@ export interface StartOptions {
    * Jobs claimed ahead of free slots at most, so that one claim feeds many starts. Sized by time
    * within this cap: about 50 ms of work at the measured job duration (short jobs get a deep
    * buffer, second-long jobs none), and a job that waited 1 s goes back to the store. 0 claims
-   * only for free slots. Default 1000.
+   * only for free slots. Default 300.
    */
   prefetch?: number;
 }
@@ -423,7 +423,7 @@ export class Offload {
     if (this.#workers !== null) return;
     if (this.#tasks.size === 0) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'start(): no tasks registered; pass tasks to createOffload()');
     const concurrency = intOption(o['concurrency'], 'start(): concurrency', 1, 10_000, 10);
-    const prefetch = intOption(o['prefetch'], 'start(): prefetch', 0, 100_000, 1000);
+    const prefetch = intOption(o['prefetch'], 'start(): prefetch', 0, 100_000, 300);
     const rawQueues = o['queues'];
     if (rawQueues !== undefined && (!Array.isArray(rawQueues) || rawQueues.length === 0)) {
       throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'start(): queues must be a non-empty array of queue names');
