@@ -15,6 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { parseBenchArgs, USAGE, type BenchArgs } from './args.ts';
+import { buildPackage } from './build.ts';
 import { FULL, LOOP_JOB_MS, QUICK } from './counts.ts';
 import { calibrateCpuJob, type CpuJobSpec } from './cpu-job.ts';
 import { environmentFacts } from './environment.ts';
@@ -24,6 +25,7 @@ import { scenarioRunsOn, type Measurement } from './measurement.ts';
 import { computeRatios } from './ratios.ts';
 import { renderLoopFloor, renderRatios, renderTable, renderTargets } from './report.ts';
 import type { FromRunner } from './runner-protocol.ts';
+import { FROM_SOURCE_ENV } from './systems/offload-build-mode.ts';
 import type { SystemName } from './systems/system.ts';
 import { checkTargets } from './targets.ts';
 
@@ -57,6 +59,7 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   console.log(`offload benchmark (${mode}): ${args.systems.join(', ')}; scenarios ${args.scenarios.join(', ')}`);
 
+  if (args.systems.some((s) => s.startsWith('offload-')) && process.env[FROM_SOURCE_ENV] !== '1') buildPackage();
   const dropped = await dropLeftovers(args.systems);
   if (dropped.length > 0) console.log(`removed leftovers of earlier runs: ${dropped.join(', ')}`);
   const environment = await environmentFacts(args.systems);

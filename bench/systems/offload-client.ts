@@ -6,7 +6,8 @@
  * offload runs with its defaults (logger, loop guard and thread pool included): what a user gets
  * without tuning. The loop scenario's jobs are the tasks of offload-cpu-tasks.ts.
  */
-import { createOffload, defineTask, type Offload, type TaskDefinition } from '../../src/index.ts';
+import type { Offload, TaskDefinition } from '../../src/index.ts';
+import { api } from './offload-package.ts';
 import { cpuOnMain, cpuOnThread } from './offload-cpu-tasks.ts';
 import type { BenchClient, BenchWorker, JobKind, Payload, WorkerHooks } from './system.ts';
 
@@ -16,17 +17,17 @@ export const OFFLOAD_LOOP_WAYS = {
   on: 'defineTask() on the main thread (kind left out); loop guard at its defaults',
 };
 
-export function offloadClient(store: Parameters<typeof createOffload>[0]['store'], job: JobKind = 'noop'): BenchClient {
+export function offloadClient(store: Parameters<typeof api.createOffload>[0]['store'], job: JobKind = 'noop'): BenchClient {
   // The task is fixed at construction; the hooks of the worker running now are swapped in by startWorker.
   let hooks: WorkerHooks | null = null;
-  const noop = defineTask({
+  const noop = api.defineTask({
     name: 'bench.noop',
     handler: (payload: Payload) => {
       hooks?.onStart?.(payload);
     },
   });
   const task: TaskDefinition<unknown, Payload> = job === 'cpu-off-loop' ? cpuOnThread : job === 'cpu-on-loop' ? cpuOnMain : noop;
-  const offload: Offload = createOffload({ store, tasks: [task] });
+  const offload: Offload = api.createOffload({ store, tasks: [task] });
   offload.on('error', ({ error, component }) => console.error(`offload error in ${component}: ${error.message}`));
   // What the loop guard did, for the loop scenario's detail.
   const guard = { overloaded: 0, blocked: 0 };

@@ -3,9 +3,11 @@
  * main-thread task. This module is what the task threads import (`module: import.meta.url`), so
  * both tasks are exported and the module does nothing when imported but define them.
  */
-import { defineTask } from '../../src/index.ts';
 import { cpuJob } from '../cpu-job.ts';
+import { api } from './offload-package.ts';
 import type { Payload } from './system.ts';
+
+const { defineTask } = api;
 
 /** Runs on offload's thread pool: `kind: 'thread'`. */
 export const cpuOnThread = defineTask({

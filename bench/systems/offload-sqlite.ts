@@ -6,18 +6,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sqlite } from '../../src/storage/sqlite/index.ts';
 import { OFFLOAD_LOOP_WAYS, offloadClient } from './offload-client.ts';
+import { FROM_SOURCE, OFFLOAD_BUILD, sqliteStore } from './offload-package.ts';
 import type { BenchSystem } from './system.ts';
 
 export const offloadSqlite: BenchSystem = {
   name: 'offload-sqlite',
-  config: 'sqlite({ path }) defaults (WAL, synchronous FULL); start({ concurrency }); enqueueMany for bulk',
+  config: `sqlite({ path }) defaults (WAL, synchronous FULL); start({ concurrency }); enqueueMany for bulk; ${OFFLOAD_BUILD}`,
   completion: 'durable',
   pollBoundRate: () => null,
   // Run from TypeScript source, the store thread registers tsx again, and on Node 20 that starts one
-  // more loader thread. A built package (dist/) has neither.
-  rssNote: 'from source, the SQLite store thread loads its own tsx (an extra loader thread); built, it does not',
+  // more loader thread. A built package (dist/), what the bench loads by default, has neither.
+  ...(FROM_SOURCE ? { rssNote: 'from source, the SQLite store thread loads its own tsx (an extra loader thread); built, it does not' } : {}),
   // The loop scenario runs offload on this store only: one store is enough to show where the CPU
   // job runs, and SQLite has no database server competing with the job for the 2 cores.
   loopWays: OFFLOAD_LOOP_WAYS,
@@ -26,7 +26,7 @@ export const offloadSqlite: BenchSystem = {
     return { dir, path: join(dir, 'offload.db') };
   },
   async open(state, job) {
-    return offloadClient(sqlite({ path: state['path']! }), job);
+    return offloadClient(sqliteStore.sqlite({ path: state['path']! }), job);
   },
   async destroy(state) {
     await rm(state['dir']!, { recursive: true, force: true });
