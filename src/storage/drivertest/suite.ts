@@ -122,6 +122,39 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       assert.deepEqual(other.map((c) => c.job.id), [outs[2]!.job.id]);
     });
 
+    it('a claim over several queues takes the best jobs across all of them, in order, up to its limit', async () => {
+      const task = fresh();
+      const [qa, qb, qc] = [`${task}-a`, `${task}-b`, `${task}-c`];
+      await d.jobInsertMany({
+        jobs: [
+          ...Array.from({ length: 3 }, () => insert({ task, queue: qa, priority: 5 })),
+          ...Array.from({ length: 2 }, () => insert({ task, queue: qb, priority: 1 })),
+          ...Array.from({ length: 2 }, () => insert({ task, queue: qc, priority: 3 })),
+        ],
+        atomic: true,
+      });
+      const first = await d.jobClaim({ ...claimArgs, queues: [qa, qb, qc], tasks: [task], limit: 3 });
+      assert.deepEqual(
+        first.map((c) => [c.job.queue, c.job.priority]),
+        [
+          [qb, 1],
+          [qb, 1],
+          [qc, 3],
+        ],
+      );
+      const rest = await d.jobClaim({ ...claimArgs, queues: [qa, qb, qc], tasks: [task], limit: 10 });
+      assert.deepEqual(
+        rest.map((c) => [c.job.queue, c.job.priority]),
+        [
+          [qc, 3],
+          [qa, 5],
+          [qa, 5],
+          [qa, 5],
+        ],
+      );
+      assert.deepEqual(await d.jobClaim({ ...claimArgs, queues: [qa, qb, qc], tasks: [task], limit: 10 }), []);
+    });
+
     it('concurrent claimers on separate connections never receive the same job', async () => {
       const task = fresh();
       const total = 400;

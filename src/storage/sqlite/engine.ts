@@ -83,6 +83,7 @@ function toJob(r: Row): Job {
 }
 
 const FINAL = "('completed','cancelled','discarded')";
+const WAITING = "('scheduled','available','retryable')";
 /** What a claim may take: due, of a queue that is not paused, not past its start deadline. */
 const CLAIMABLE = (queueMarks: string, taskMarks: string, now: string) => `state IN ('scheduled','available','retryable')
   AND queue IN (${queueMarks}) AND run_at <= ${now} AND task IN (${taskMarks})
@@ -219,19 +220,26 @@ export class SqliteEngine {
     // A read first: an idle poll must not take the write lock that other processes' enqueues need.
     const probe = this.#stmt(`SELECT 1 FROM offload_jobs WHERE ${CLAIMABLE(marks, taskMarks, '@now')} LIMIT 1`);
     if (probe.get({ now: Date.now() }, ...p.queues, ...p.tasks) === undefined) return [];
+    // One index scan per queue, merged here: with `queue IN (a, b)` SQLite cannot walk the claim
+    // index in (priority, run_at, id) order across queues and sorts every due row of those queues
+    // in a temporary B-tree, a cost that grows with the backlog. Each scan stops at `limit`.
+    const pick = this.#stmt(`SELECT id, priority, run_at FROM offload_jobs WHERE ${CLAIMABLE('?', taskMarks, '@now')}
+      ORDER BY priority, run_at, id LIMIT @limit`);
     // Tokens: a random prefix fresh for this claim plus the id, so every lease has its own token
     // and a token from an earlier claim of the same job never matches again.
     const claim = this.#stmt(`UPDATE offload_jobs
       SET state = 'running', attempt = attempt + 1, attempted_at = @now, lease_token = @prefix || id,
           lease_expires_at = @now + @leaseMs, worker_id = @workerId
-      WHERE id IN (
-        SELECT id FROM offload_jobs WHERE ${CLAIMABLE(marks, taskMarks, '@now')}
-        ORDER BY priority, run_at, id LIMIT @limit)
+      WHERE id IN (SELECT value FROM json_each(@ids)) AND state IN ${WAITING}
       RETURNING *`);
     const rows = this.#write(() => {
       const now = Date.now();
+      let picked: Array<{ id: number; priority: number; run_at: number }> = [];
+      for (const queue of p.queues) picked.push(...(pick.all({ now, limit: p.limit }, queue, ...p.tasks) as typeof picked));
+      if (p.queues.length > 1) picked = picked.sort((a, b) => a.priority - b.priority || a.run_at - b.run_at || a.id - b.id).slice(0, p.limit);
+      if (picked.length === 0) return [];
       const prefix = randomBytes(9).toString('base64url') + ':';
-      return claim.all({ now, prefix, leaseMs: p.leaseMs, workerId: p.workerId, limit: p.limit }, ...p.queues, ...p.tasks) as Row[];
+      return claim.all({ now, prefix, leaseMs: p.leaseMs, workerId: p.workerId, ids: JSON.stringify(picked.map((r) => r.id)) }) as Row[];
     });
     // RETURNING order is unspecified; hand jobs out in claim order.
     rows.sort((a, b) => a.priority - b.priority || a.run_at - b.run_at || a.id - b.id);
