@@ -236,7 +236,7 @@ export class SqliteEngine {
       const now = Date.now();
       let picked: Array<{ id: number; priority: number; run_at: number }> = [];
       for (const queue of p.queues) picked.push(...(pick.all({ now, limit: p.limit }, queue, ...p.tasks) as typeof picked));
-      if (p.queues.length > 1) picked = picked.sort((a, b) => a.priority - b.priority || a.run_at - b.run_at || a.id - b.id).slice(0, p.limit);
+      if (p.queues.length > 1) picked = picked.toSorted((a, b) => a.priority - b.priority || a.run_at - b.run_at || a.id - b.id).slice(0, p.limit);
       if (picked.length === 0) return [];
       const prefix = randomBytes(9).toString('base64url') + ':';
       return claim.all({ now, prefix, leaseMs: p.leaseMs, workerId: p.workerId, ids: JSON.stringify(picked.map((r) => r.id)) }) as Row[];
