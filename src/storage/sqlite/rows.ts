@@ -1,0 +1,66 @@
+/**
+ * A job row of the SQLite store as the database returns it, and its mapping to the public `Job`.
+ * Shared by the store thread (most methods map there) and the driver on the caller's thread,
+ * which maps claimed rows itself: see `jobClaim` in engine.ts.
+ */
+import type { AttemptError, Job, JobState } from '../../types.ts';
+
+export interface Row {
+  id: number;
+  task: string;
+  queue: string;
+  state: JobState;
+  payload: string;
+  priority: number;
+  attempt: number;
+  max_attempts: number;
+  timeout_ms: number | null;
+  run_at: number;
+  created_at: number;
+  attempted_at: number | null;
+  finished_at: number | null;
+  lease_token: string | null;
+  lease_expires_at: number | null;
+  worker_id: string | null;
+  idempotency_key: string | null;
+  fingerprint: string | null;
+  progress: string | null;
+  result: string | null;
+  errors: string;
+  cancel_requested_at: number | null;
+  cancel_reason: string | null;
+  expires_at: number | null;
+  trace_context: string | null;
+}
+
+export const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+
+export function toJob(r: Row): Job {
+  const errors = (JSON.parse(r.errors) as Array<Omit<AttemptError, 'at'> & { at: number }>).map((e) => ({ ...e, at: new Date(e.at) }));
+  return {
+    id: String(r.id),
+    task: r.task,
+    queue: r.queue,
+    state: r.state,
+    payload: JSON.parse(r.payload) as unknown,
+    priority: r.priority,
+    attempt: r.attempt,
+    maxAttempts: r.max_attempts,
+    timeoutMs: r.timeout_ms,
+    idempotencyKey: r.idempotency_key,
+    runAt: new Date(r.run_at),
+    createdAt: new Date(r.created_at),
+    attemptedAt: date(r.attempted_at),
+    finishedAt: date(r.finished_at),
+    leaseExpiresAt: date(r.lease_expires_at),
+    workerId: r.worker_id,
+    progress: r.progress === null ? null : (JSON.parse(r.progress) as unknown),
+    result: r.result === null ? null : (JSON.parse(r.result) as unknown),
+    errors,
+    cancelRequestedAt: date(r.cancel_requested_at),
+    cancelReason: r.cancel_reason,
+    expiresAt: date(r.expires_at),
+    traceContext: r.trace_context === null ? null : (JSON.parse(r.trace_context) as Record<string, string>),
+  };
+}
+
