@@ -100,6 +100,7 @@ describe('offload CLI: arguments', () => {
       [['serve', '--tasks', TASKS, '--port', '70000'], {}, /from 0 to 65535/],
       [['serve', '--tasks', TASKS, '--concurrency', '0'], {}, /--concurrency/],
       [['serve', '--tasks', TASKS, '--log-level', 'loud'], {}, /--log-level/],
+      [['serve', '--tasks', TASKS, '--store', store, '--redact', 'a..b'], {}, /--redact: .*"a\.\.b" is not a path inside the payload/],
       [['serve'], {}, /needs --tasks/],
       [['serve', '--tasks', 'missing.ts'], {}, /no such file/],
       [['serve', '--tasks', join(dir, 'broken.mjs')], {}, /cannot import/],
@@ -163,6 +164,28 @@ httpSuite('offload serve', (s) => {
     assert.equal(await exit, 0);
     await io.logLine('stopped');
     await assert.rejects(fetch(`${url}/healthz`));
+  });
+
+  it('--redact hides payload paths from the API and from the logs; the job keeps them', async () => {
+    const { io, exit, url } = await started(['--redact', 'secret', '--redact', 'card.number,tags[*]', '--log-level', 'debug']);
+    const payload = { name: 'ada', secret: 'hunter2-in-payload', card: { number: '4111-0000', kind: 'visa' }, tags: ['t-one', 't-two'] };
+    const res = await fetch(`${url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: 'greet', payload }) });
+    assert.equal(res.status, 202);
+    const { id } = (await res.json()) as { id: string };
+    const done = await fetch(`${url}/v1/jobs/${id}/result?wait=30s`);
+    assert.equal(((await done.json()) as { result: unknown }).result, 'hello ada');
+    const text = await (await fetch(`${url}/v1/jobs/${id}`)).text();
+    const redacted = { name: 'ada', secret: '[redacted]', card: { number: '[redacted]', kind: 'visa' }, tags: ['[redacted]', '[redacted]'] };
+    assert.deepEqual((JSON.parse(text) as { payload: unknown }).payload, redacted);
+    const logged = await io.logLine('greeting');
+    assert.deepEqual(logged['payload'], redacted, "the handler's log line of its payload");
+    for (const secret of ['hunter2-in-payload', '4111-0000', 't-one']) {
+      assert.ok(!text.includes(secret), `${secret} not in the job view`);
+      assert.ok(!io.out().includes(secret), `${secret} not in the logs`);
+    }
+    assert.deepEqual((await s.client().jobs.get(id))?.payload, payload, 'the store keeps the payload as submitted');
+    io.signal('SIGINT');
+    assert.equal(await exit, 0);
   });
 
   it('--no-workers serves only; another process runs the jobs', async () => {

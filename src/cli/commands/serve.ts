@@ -15,7 +15,7 @@
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { createHttpServer, isLoopbackHost, parseApiTokens, type ApiToken, type HttpServer } from '../../http/index.ts';
-import { createOffload, isOffloadError, type Offload, type OffloadOptions } from '../../index.ts';
+import { createOffload, isOffloadError, redactPayloadPaths, type Offload, type OffloadOptions } from '../../index.ts';
 import type { CliIo } from '../io.ts';
 import { intArg, logLevelArg, type LogLevelName } from '../options.ts';
 import { DEFAULT_STORE, openStore, redactStoreSpec } from '../store-spec.ts';
@@ -39,6 +39,7 @@ interface ServeFlags {
   logLevel: LogLevelName;
   requestLog: boolean;
   shedLoad: boolean;
+  redact: string[];
 }
 
 export function serveCommand(io: CliIo, finish: (code: number) => void): Command {
@@ -56,6 +57,12 @@ export function serveCommand(io: CliIo, finish: (code: number) => void): Command
     .option('--body-limit <bytes>', 'largest request body', intArg(1024, 256 * 2 ** 20), 2 ** 20)
     .option('--no-shed-load', 'serve through an event-loop overload instead of answering 503')
     .option('--no-request-log', "do not log each request's start and end (for heavy load)")
+    .option(
+      '--redact <path>',
+      "a payload path shown as [redacted] by the API, the dashboard and the logs (pino's syntax: password, card.number, users[*].email); repeatable, or comma-separated",
+      (value: string, previous: string[]) => [...previous, ...value.split(',').map((p) => p.trim()).filter((p) => p !== '')],
+      [],
+    )
     .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent').argParser(logLevelArg).default('info'))
     .action(async (flags: ServeFlags) => finish(await serve(flags, io)));
 }
@@ -79,7 +86,13 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
   }
   const storeSpec = flags.store ?? io.env['OFFLOAD_STORE'] ?? DEFAULT_STORE;
   const tasks = await loadTasks(tasksPath, io.cwd);
-  const log = pino({ level: flags.logLevel, base: { name: 'offload', pid: process.pid } }, io.stdout);
+  let redaction: ReturnType<typeof redactPayloadPaths> | undefined;
+  try {
+    redaction = flags.redact.length === 0 ? undefined : redactPayloadPaths(flags.redact);
+  } catch (err) {
+    throw new UsageError(`--redact: ${(err as Error).message}`);
+  }
+  const log = pino({ level: flags.logLevel, base: { name: 'offload', pid: process.pid }, ...(redaction === undefined ? {} : { redact: redaction }) }, io.stdout);
 
   const queues: OffloadOptions['queues'] =
     flags.maxBacklog === undefined ? undefined : Object.fromEntries([...new Set(tasks.map((t) => t.queue))].map((q) => [q, { maxBacklog: flags.maxBacklog! }]));
@@ -99,7 +112,15 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
   let server: HttpServer;
   try {
     // No I/O yet: made here so that a bad token configuration is a usage error, before the store.
-    server = createHttpServer({ offload, tokens, bodyLimitBytes: flags.bodyLimit, logRequests: flags.requestLog, shedLoad: flags.shedLoad, logger: log.child({ component: 'http' }) });
+    server = createHttpServer({
+      offload,
+      tokens,
+      bodyLimitBytes: flags.bodyLimit,
+      logRequests: flags.requestLog,
+      shedLoad: flags.shedLoad,
+      logger: log.child({ component: 'http' }),
+      ...(flags.redact.length === 0 ? {} : { redact: flags.redact }),
+    });
   } catch (err) {
     await offload.close({ graceMs: 0 });
     if (isOffloadError(err, 'OFFLOAD_INVALID_OPTIONS')) throw new UsageError(`OFFLOAD_API_TOKENS: ${err.message}`);
