@@ -6,9 +6,9 @@
  * `span_id` as in OpenTelemetry's log data model and its pino instrumentation, so log backends
  * that already join logs to traces on those fields join offload's lines too.
  *
- * Payloads, results and progress are user data: offload never logs them at info or above. The
- * executor logs a job's payload only at debug, under the `payload` key, where the paths given to
- * `redactPayloadPaths` are censored.
+ * Payloads, results and progress are user data: offload never logs them. A handler that logs its
+ * payload under the `payload` key (or a job under `job`) has the paths given to
+ * `redactPayloadPaths` censored.
  */
 import { OffloadError } from '../errors.ts';
 import type { Job } from '../types.ts';
