@@ -362,6 +362,34 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       assert.deepEqual(await d.jobList({ states: ['completed'], task, queue: null, beforeId: null, limit: 100 }), []);
     });
 
+    it('pages a filter of several states newest first across them, each job once', async () => {
+      const task = fresh();
+      const outs = await d.jobInsertMany({ jobs: Array.from({ length: 9 }, () => insert({ task })), atomic: true });
+      // Claim all, then end them so that states interleave by id: available, discarded, completed, ...
+      const claimed = (await d.jobClaim({ ...claimArgs, tasks: [task], limit: 9 })).toSorted((x, y) => Number(x.job.id) - Number(y.job.id));
+      const states = ['available', 'discarded', 'completed'] as const;
+      await d.jobCompleteMany({
+        completions: claimed.map((c, i) =>
+          states[i % 3] === 'completed'
+            ? completion(c.job.id, c.token)
+            : states[i % 3] === 'discarded'
+              ? completion(c.job.id, c.token, { state: 'discarded', result: null, error: error(1) })
+              : completion(c.job.id, c.token, { state: 'available', result: null, refund: 1, delayMs: 0 }),
+        ),
+      });
+      const ids = outs.map((o) => o.job.id);
+      const wanted = ids.filter((_, i) => states[i % 3] !== 'completed').toReversed();
+      const seen: string[] = [];
+      for (let before: string | null = null; ; ) {
+        const page = await d.jobList({ states: ['discarded', 'available', 'available'], task, queue: null, beforeId: before, limit: 4 });
+        if (page.length === 0) break;
+        assert.ok(page.every((j) => j.state === 'available' || j.state === 'discarded'));
+        seen.push(...page.map((j) => j.id));
+        before = page.at(-1)!.id;
+      }
+      assert.deepEqual(seen, wanted);
+    });
+
     it('finds jobs by idempotency key across tasks, newest first, with keyset pages', async () => {
       const [a, b] = [fresh(), fresh()];
       const key = `key-${a}`;

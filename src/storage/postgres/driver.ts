@@ -28,7 +28,7 @@ export interface PostgresDriverOptions {
 
 export class PostgresDriver implements Driver {
   readonly name = 'postgres';
-  readonly capabilities: DriverCapabilities = { callerTransactions: true, crossProcessNotify: true };
+  readonly capabilities: DriverCapabilities = { callerTransactions: true, crossProcessNotify: true, ordered: false };
   readonly #sql: Sql;
   readonly #owns: boolean;
   readonly #schema: string;
@@ -227,13 +227,24 @@ export class PostgresDriver implements Driver {
       args.push(value);
       where.push(clause.replace('?', `$${args.length}`));
     };
-    if (p.states !== null) add('state = ANY(?::text[])', p.states);
     if (p.task !== null) add('task = ?', p.task);
     if (p.queue !== null) add('queue = ?', p.queue);
     if (p.idempotencyKey !== undefined && p.idempotencyKey !== null) add('idempotency_key = ?', p.idempotencyKey);
     if (p.beforeId !== null) add('id < ?', p.beforeId);
     args.push(p.limit);
-    const text = `SELECT * FROM ${this.#quoted}.jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${args.length}`;
+    const limit = `$${args.length}`;
+    const t = `${this.#quoted}.jobs`;
+    let text: string;
+    if (p.states === null) text = `SELECT * FROM ${t} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`;
+    else {
+      // One backward scan of (state, id) per state (LATERAL), merged: with `state = ANY(...)` a
+      // page of a rare state walks the primary key past every row of the common ones, or sorts.
+      args.push([...new Set(p.states)]);
+      const cond = ['j.state = s.state', ...where.map((w) => `j.${w}`)].join(' AND ');
+      text = `SELECT l.* FROM unnest($${args.length}::text[]) AS s(state)
+        CROSS JOIN LATERAL (SELECT j.* FROM ${t} j WHERE ${cond} ORDER BY j.id DESC LIMIT ${limit}) AS l
+        ORDER BY l.id DESC LIMIT ${limit}`;
+    }
     return (await this.#run<PgRow>(text, args)).map(toJob);
   }
 

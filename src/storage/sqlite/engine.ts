@@ -246,13 +246,14 @@ export class SqliteEngine {
     return r === undefined ? null : toJob(r);
   }
 
+  /**
+   * Newest first, below the cursor. One index range scan per state, merged: with `state IN (a, b)`
+   * SQLite cannot walk the (state, id) index in id order across states and sorts every matching
+   * row in a temporary B-tree, so a page of a filter such as "waiting" would cost the whole set.
+   */
   jobList(p: { states: readonly JobState[] | null; task: string | null; queue: string | null; idempotencyKey?: string | null; beforeId: string | null; limit: number }): Job[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (p.states !== null) {
-      where.push(`state IN (${p.states.map(() => '?').join(',')})`);
-      args.push(...p.states);
-    }
     if (p.task !== null) {
       where.push('task = ?');
       args.push(p.task);
@@ -269,8 +270,16 @@ export class SqliteEngine {
       where.push('id < ?');
       args.push(Number(p.beforeId));
     }
-    const sql = `SELECT * FROM offload_jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-    return (this.#stmt(sql).all(...args, p.limit) as Row[]).map(toJob);
+    const page = (extra: string[], extraArgs: unknown[]) => {
+      const all = [...extra, ...where];
+      const sql = `SELECT * FROM offload_jobs ${all.length ? `WHERE ${all.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+      return this.#stmt(sql).all(...extraArgs, ...args, p.limit) as Row[];
+    };
+    let rows: Row[];
+    if (p.states === null) rows = page([], []);
+    else if (p.states.length === 1) rows = page(['state = ?'], [p.states[0]]);
+    else rows = [...new Set(p.states)].flatMap((state) => page(['state = ?'], [state])).toSorted((a, b) => b.id - a.id).slice(0, p.limit);
+    return rows.map(toJob);
   }
 
   jobCancel(p: { id: string; waitingFrom: readonly JobState[]; reason: string }): Job | null {
