@@ -129,6 +129,11 @@ export interface DriverCapabilities {
   callerTransactions: boolean;
   /** The driver can push wake-ups across processes (LISTEN/NOTIFY). */
   crossProcessNotify: boolean;
+  /**
+   * Requests of this process run in the order they are made, each after the one before has
+   * committed (SQLite: one store thread): a claim made after an insert's call sees the insert.
+   */
+  ordered: boolean;
 }
 
 export interface Driver {

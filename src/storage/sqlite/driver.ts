@@ -30,7 +30,7 @@ function spawnThread(options: { workerData: StoreThreadData; name: string }): Wo
 
 export class SqliteDriver implements Driver {
   readonly name = 'sqlite';
-  readonly capabilities: DriverCapabilities = { callerTransactions: false, crossProcessNotify: false };
+  readonly capabilities: DriverCapabilities = { callerTransactions: false, crossProcessNotify: false, ordered: true };
   readonly #options: SqliteEngineOptions;
   #worker: Worker | null = null;
   #nextId = 1;
