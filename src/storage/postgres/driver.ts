@@ -237,13 +237,16 @@ export class PostgresDriver implements Driver {
     let text: string;
     if (p.states === null) text = `SELECT * FROM ${t} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`;
     else {
-      // One backward scan of (state, id) per state (LATERAL), merged: with `state = ANY(...)` a
-      // page of a rare state walks the primary key past every row of the common ones, or sorts.
-      args.push([...new Set(p.states)]);
-      const cond = ['j.state = s.state', ...where.map((w) => `j.${w}`)].join(' AND ');
-      text = `SELECT l.* FROM unnest($${args.length}::text[]) AS s(state)
-        CROSS JOIN LATERAL (SELECT j.* FROM ${t} j WHERE ${cond} ORDER BY j.id DESC LIMIT ${limit}) AS l
-        ORDER BY l.id DESC LIMIT ${limit}`;
+      // One backward scan of (state, id) per state, merged: with `state = ANY(...)` a page of a
+      // rare state walks the primary key past every row of the common ones, or sorts. Each state
+      // is its own parameter (not unnest + LATERAL): the planner then sees the value, and for a
+      // rare state picks the (state, id) index; with an unknown value it assumed a common one.
+      const branches = [...new Set(p.states)].map((state) => {
+        args.push(state);
+        const cond = [`state = $${args.length}`, ...where].join(' AND ');
+        return `(SELECT * FROM ${t} WHERE ${cond} ORDER BY id DESC LIMIT ${limit})`;
+      });
+      text = branches.length === 1 ? branches[0]!.slice(1, -1) : `${branches.join(' UNION ALL ')} ORDER BY id DESC LIMIT ${limit}`;
     }
     return (await this.#run<PgRow>(text, args)).map(toJob);
   }
