@@ -24,6 +24,24 @@ export interface SqliteEngineOptions {
   synchronous: 'full' | 'normal';
 }
 
+/**
+ * Runs `fn`, again and again while it fails with SQLITE_BUSY, for up to `timeoutMs`. Sleeps
+ * between tries with Atomics.wait: this runs on the store thread, whose only work is this.
+ */
+function retryWhileBusy<T>(fn: () => T, timeoutMs: number): T {
+  const deadline = Date.now() + timeoutMs;
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+    try {
+      return fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      if (!code.startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw err;
+      Atomics.wait(nap, 0, 0, wait);
+    }
+  }
+}
+
 const FINAL = "('completed','cancelled','discarded')";
 const WAITING = "('scheduled','available','retryable')";
 /** What a claim may take: due, of a queue that is not paused, not past its start deadline. */
@@ -42,10 +60,13 @@ export class SqliteEngine {
 
   constructor(options: SqliteEngineOptions) {
     this.#db = new Database(options.path, { timeout: options.busyTimeoutMs });
-    this.#db.pragma('journal_mode = WAL');
+    // While another process is busy with the file (its first open recovering the WAL, a
+    // checkpoint), these can fail with SQLITE_BUSY at once, without the busy handler's wait: try
+    // again for up to the busy timeout rather than leave this store unusable.
+    retryWhileBusy(() => this.#db.pragma('journal_mode = WAL'), options.busyTimeoutMs);
     // FULL: a commit survives power loss, not only a process crash. Group commit (many jobs per
     // transaction) keeps the fsync cost per job small.
-    this.#db.pragma(`synchronous = ${options.synchronous.toUpperCase()}`);
+    retryWhileBusy(() => this.#db.pragma(`synchronous = ${options.synchronous.toUpperCase()}`), options.busyTimeoutMs);
     this.#db.pragma('foreign_keys = ON');
     this.#full = options.synchronous === 'full';
   }

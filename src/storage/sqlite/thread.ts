@@ -22,11 +22,23 @@ const { options } = workerData as StoreThreadData;
 
 let engine: SqliteEngine | null = null;
 let openError: unknown = null;
-try {
-  engine = new SqliteEngine(options);
-} catch (err) {
-  openError = err;
+
+/**
+ * Opens the database if it is not open yet. A failed open (the file's folder missing, a lock
+ * that outlasted the busy timeout) fails the requests at hand and is tried again with the next
+ * ones, so one bad moment does not leave the store unusable for the life of the process.
+ */
+function open(): SqliteEngine | null {
+  if (engine !== null) return engine;
+  try {
+    engine = new SqliteEngine(options);
+    openError = null;
+  } catch (err) {
+    openError = err;
+  }
+  return engine;
 }
+open();
 
 const READS: ReadonlySet<string> = new Set<EngineMethod>(['jobGet', 'jobList', 'jobCounts', 'jobCancelRequested', 'jobCountUpTo', 'jobFinishedRecently', 'queueList', 'workerList', 'jobCount']);
 
@@ -67,11 +79,11 @@ function runGroup(e: SqliteEngine, writes: StoreRequest[]): StoreResponse[] {
 port.on('message', (first: StoreRequest) => {
   const batch = [first];
   for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) batch.push(m.message as StoreRequest);
-  if (engine === null) {
+  const e = open();
+  if (e === null) {
     for (const req of batch) port.postMessage({ id: req.id, ok: false, error: serializeError(openError) } satisfies StoreResponse);
     return;
   }
-  const e = engine;
   let writes: StoreRequest[] = [];
   const flush = () => {
     for (const res of runWrites(e, writes)) port.postMessage(res);
