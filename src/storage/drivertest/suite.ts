@@ -380,12 +380,12 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       const ids = outs.map((o) => o.job.id);
       const wanted = ids.filter((_, i) => states[i % 3] !== 'completed').toReversed();
       const seen: string[] = [];
-      for (let before: string | null = null; ; ) {
-        const page = await d.jobList({ states: ['discarded', 'available', 'available'], task, queue: null, beforeId: before, limit: 4 });
+      for (let cursor: string | null = null; ; ) {
+        const page = await d.jobList({ states: ['discarded', 'available', 'available'], task, queue: null, beforeId: cursor, limit: 4 });
         if (page.length === 0) break;
         assert.ok(page.every((j) => j.state === 'available' || j.state === 'discarded'));
         seen.push(...page.map((j) => j.id));
-        before = page.at(-1)!.id;
+        cursor = page.at(-1)!.id;
       }
       assert.deepEqual(seen, wanted);
     });
