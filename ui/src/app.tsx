@@ -87,6 +87,9 @@ export function App() {
       setShown(effectiveTheme('system'));
     };
     media.addEventListener('change', onChange);
+    // The effect runs after the render that chose 'system': a change of the system's scheme in
+    // between had no listener yet, so read it once now.
+    onChange();
     return () => media.removeEventListener('change', onChange);
   }, [theme]);
   // A new page (not the first): focus goes to the content, so keyboard and screen-reader users
