@@ -10,6 +10,7 @@ import { enqueueCommand } from './commands/enqueue.ts';
 import { jobsCommand } from './commands/jobs.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { queuesCommand } from './commands/queues.ts';
+import { workersCommand } from './commands/workers.ts';
 import { serveCommand } from './commands/serve.ts';
 import { statsCommand } from './commands/stats.ts';
 import { workerCommand } from './commands/worker.ts';
@@ -25,6 +26,7 @@ const COMMANDS: ReadonlyArray<(io: CliIo, finish: (code: number) => void) => Com
   enqueueCommand,
   jobsCommand,
   queuesCommand,
+  workersCommand,
   statsCommand,
   benchCommand,
 ];

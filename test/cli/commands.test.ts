@@ -177,6 +177,31 @@ function cliSuite(make: () => TestStore): void {
       assert.equal((await o.queues.get('cli-q')).paused, false);
     });
 
+    it('workers lists every registered process with its heartbeat age, marking a silent one stale; --json gives the list', async () => {
+      const id = (await worker.stats()).workers!.id;
+      const text = await cli(['workers', ...s]);
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, /^WORKER\s+HOST\s+PID\s+HEARTBEAT AGE\s+RUNNING\s+THREADS\s+LOOP P99\s+QUEUES\s+VERSION$/m);
+      const cells = (out: string) => out.split('\n').find((l) => l.startsWith(`${id} `))?.split(/\s{2,}/) ?? [];
+      const row = cells(text.stdout);
+      assert.equal(row[2], String(process.pid), text.stdout);
+      assert.match(row[3] ?? '', /^\d+(\.\d)? (ms|s)$/, 'a live heartbeat age, not stale');
+      assert.match(row[4] ?? '', /^\d+\/10$/);
+      assert.equal(row[5], '-', 'no thread pool');
+      assert.equal(row[7], 'default');
+      // Silent for most of an hour by the database clock: the row stays, marked stale. A beat of the
+      // worker landing between the two calls makes it fresh again, so age it until the read sees it.
+      let stale = '';
+      for (let i = 0; i < 5 && !stale.includes('STALE'); i++) {
+        await (await worker.ready()).testAgeWorker({ id, ms: 3_000_000 });
+        stale = (await inProcess(['workers', ...s])).stdout;
+      }
+      assert.match(cells(stale)[3] ?? '', /^\d+ min \d+ s STALE$/);
+      const asJson = await inProcess(['workers', '--json', ...s]);
+      const mine = (JSON.parse(asJson.stdout) as Array<{ id: string; pid: number; heartbeatAgeMs: number }>).find((w) => w.id === id);
+      assert.equal(mine?.pid, process.pid);
+    });
+
     it('stats: one frame when not a terminal, --json a snapshot, --watch --count redraws in place, --url adds the loop delay of a server', async () => {
       const server = createHttpServer({ offload: worker, logger: false });
       const url = await server.listen({ host: '127.0.0.1', port: 0 });
