@@ -12,7 +12,7 @@ import { deserializeError, OffloadError } from '../../errors.ts';
 import type { Driver, DriverCapabilities } from '../driver.ts';
 import type { SqliteEngineOptions } from './engine.ts';
 import type { EngineMethod, StoreRequest, StoreResponse, StoreThreadData } from './protocol.ts';
-import { toJob, type Row } from './rows.ts';
+import { rowOf, toJob } from './rows.ts';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: unknown) => void };
 
@@ -104,7 +104,11 @@ export class SqliteDriver implements Driver {
     return this.#call('jobInsertMany', { jobs: p.jobs, atomic: p.atomic });
   };
   // Rows cross from the store thread as flat records and become jobs here (see engine.ts).
-  jobClaim: Driver['jobClaim'] = async (p) => (await this.#call<Row[]>('jobClaim', p)).map((r) => ({ job: toJob(r), token: r.lease_token! }));
+  jobClaim: Driver['jobClaim'] = async (p) =>
+    (await this.#call<unknown[][]>('jobClaim', p)).map((values) => {
+      const r = rowOf(values);
+      return { job: toJob(r), token: r.lease_token! };
+    });
   jobHeartbeatMany: Driver['jobHeartbeatMany'] = (p) => this.#call('jobHeartbeatMany', p);
   jobCancelRequested: Driver['jobCancelRequested'] = (p) => this.#call('jobCancelRequested', p);
   jobCompleteMany: Driver['jobCompleteMany'] = (p) => this.#call('jobCompleteMany', p);

@@ -15,7 +15,7 @@ import type { Job, JobState } from '../../types.ts';
 import type { ClaimParams, HeldLease, InsertOutcome, JobCompletion, JobInsert, QueueInfo, WorkerBeat, WorkerRow } from '../driver.ts';
 import { cancelMany, count, deleteMany, retryMany, type BulkHost } from './bulk.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
-import { date, toJob, type Row } from './rows.ts';
+import { date, ROW_COLUMNS, toJob, type Row } from './rows.ts';
 import { SqliteWorkerTable } from './worker-table.ts';
 
 export interface SqliteEngineOptions {
@@ -178,11 +178,12 @@ export class SqliteEngine {
   }
 
   /**
-   * The claimed rows, in claim order, as the database returns them: the driver maps them to jobs
-   * on its own thread (see driver.ts), which keeps JSON parsing and the copy of nested objects off
-   * this thread, the store's bottleneck at full speed.
+   * The claimed rows, in claim order, as arrays of ROW_COLUMNS: the driver maps them to jobs on
+   * its own thread (see driver.ts). This thread is the store's bottleneck at full speed, and raw
+   * arrays cost it about a third less per row than objects (to build and to copy across), and
+   * JSON parsing and dates nothing.
    */
-  jobClaim(p: ClaimParams): Row[] {
+  jobClaim(p: ClaimParams): unknown[][] {
     const marks = p.queues.map(() => '?').join(',');
     const taskMarks = p.tasks.map(() => '?').join(',');
     // A read first: an idle poll must not take the write lock that other processes' enqueues need.
@@ -199,7 +200,8 @@ export class SqliteEngine {
       SET state = 'running', attempt = attempt + 1, attempted_at = @now, lease_token = @prefix || id,
           lease_expires_at = @now + @leaseMs, worker_id = @workerId
       WHERE id IN (SELECT value FROM json_each(@ids)) AND state IN ${WAITING}
-      RETURNING *`);
+      RETURNING ${ROW_COLUMNS.join(', ')}`);
+    claim.raw(true);
     const rows = this.#write(() => {
       const now = Date.now();
       let picked: Array<{ id: number; priority: number; run_at: number }> = [];
@@ -207,10 +209,12 @@ export class SqliteEngine {
       if (p.queues.length > 1) picked = picked.toSorted((a, b) => a.priority - b.priority || a.run_at - b.run_at || a.id - b.id).slice(0, p.limit);
       if (picked.length === 0) return [];
       const prefix = randomBytes(9).toString('base64url') + ':';
-      return claim.all({ now, prefix, leaseMs: p.leaseMs, workerId: p.workerId, ids: JSON.stringify(picked.map((r) => r.id)) }) as Row[];
+      const out = claim.all({ now, prefix, leaseMs: p.leaseMs, workerId: p.workerId, ids: JSON.stringify(picked.map((r) => r.id)) }) as unknown[][];
+      // RETURNING order is unspecified; hand jobs out in claim order (the picks' order).
+      const byId = new Map(out.map((r) => [r[0] as number, r]));
+      return picked.map((r) => byId.get(r.id)).filter((r) => r !== undefined);
     });
-    // RETURNING order is unspecified; hand jobs out in claim order.
-    return rows.toSorted((a, b) => a.priority - b.priority || a.run_at - b.run_at || a.id - b.id);
+    return rows;
   }
 
   jobHeartbeatMany(p: { leases: ReadonlyArray<{ id: string; token: string }>; leaseMs: number }): HeldLease[] {

@@ -33,6 +33,20 @@ export interface Row {
   trace_context: string | null;
 }
 
+/** The columns of `Row`, in a fixed order: claims return rows as arrays of these (see rowOf). */
+export const ROW_COLUMNS = [
+  'id', 'task', 'queue', 'state', 'payload', 'priority', 'attempt', 'max_attempts', 'timeout_ms', 'run_at', 'created_at', 'attempted_at',
+  'finished_at', 'lease_token', 'lease_expires_at', 'worker_id', 'idempotency_key', 'fingerprint', 'progress', 'result', 'errors',
+  'cancel_requested_at', 'cancel_reason', 'expires_at', 'trace_context',
+] as const satisfies ReadonlyArray<keyof Row>;
+
+/** A row returned as an array of ROW_COLUMNS (better-sqlite3's raw mode), as a Row. */
+export function rowOf(values: readonly unknown[]): Row {
+  const r: Record<string, unknown> = {};
+  for (let i = 0; i < ROW_COLUMNS.length; i++) r[ROW_COLUMNS[i]!] = values[i];
+  return r as unknown as Row;
+}
+
 export const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
 
 export function toJob(r: Row): Job {
