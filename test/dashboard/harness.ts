@@ -7,10 +7,9 @@
  * dashboard, and a claim held back (or a request shed) because another suite's process keeps the
  * CPU busy would only make them slow. Loop health still measures, so the figures are real.
  */
-import { after, describe } from 'node:test';
-import { createOffload, type Offload, type OffloadOptions } from '../../src/index.ts';
-import { createHttpServer, type ApiToken, type HttpServer, type HttpServerOptions } from '../../src/http/index.ts';
-import { silent } from '../e2e/helpers.ts';
+import type { Offload, OffloadOptions } from '../../src/index.ts';
+import type { ApiToken, HttpServer, HttpServerOptions } from '../../src/http/index.ts';
+import { serverSuite } from '../server-suite.ts';
 import { STORES, type TestStore } from '../stores.ts';
 
 type SecretToken = ApiToken & { secret: string };
@@ -47,35 +46,9 @@ export function dashboardSuite(title: string, declare: (s: DashSuite) => void): 
 
 /** The same on the given stores only (say why one is enough where it is used). */
 export function dashboardSuiteOn(stores: ReadonlyArray<() => TestStore>, title: string, declare: (s: DashSuite) => void): void {
-  for (const make of stores) {
-    const store = make();
-    describe(`${title}: ${store.name}`, () => {
-      const servers: HttpServer[] = [];
-      const clients: Offload[] = [];
-      let n = 0;
-      after(async () => {
-        await Promise.all(servers.map((s) => s.close()));
-        await Promise.all(clients.map((c) => c.close({ graceMs: 0 })));
-        await store.dispose();
-      });
-      const client = (options: Omit<OffloadOptions, 'store'> = {}) => {
-        const c = createOffload({ store: store.open(), logger: silent, loop: CALM_LOOP, ...options });
-        clients.push(c);
-        return c;
-      };
-      declare({
-        store,
-        client,
-        unique: (base) => `${base}.${++n}`,
-        serve(options = {}) {
-          const offload = client(options.offload);
-          const server = createHttpServer({ offload, logger: false, ...options.http });
-          servers.push(server);
-          return { offload, server, inject: server.fastify.inject.bind(server.fastify) };
-        },
-      });
-    });
-  }
+  serverSuite(stores, title, CALM_LOOP, ({ store, client, unique, serve }) =>
+    declare({ store, client, unique, serve: (options = {}) => serve(options.offload, { logger: false, ...options.http }) }),
+  );
 }
 
 /** The JSON body of a response, typed by the caller. */

@@ -3,19 +3,14 @@
  * together; requests through Fastify's inject (real routing, hooks and parsers, no socket), or
  * over a real socket where the socket is the point (event streams, oversized chunked bodies).
  */
-import { after, describe } from 'node:test';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { createOffload, type Offload, type OffloadOptions } from '../../src/index.ts';
-import { createHttpServer, type HttpServer, type HttpServerOptions } from '../../src/http/index.ts';
-import { silent } from '../e2e/helpers.ts';
+import type { Offload, OffloadOptions } from '../../src/index.ts';
+import type { HttpServerOptions } from '../../src/http/index.ts';
+import { serverSuite, type Served } from '../server-suite.ts';
 import { STORES, type TestStore } from '../stores.ts';
 
-export interface Api {
-  offload: Offload;
-  server: HttpServer;
-  inject: HttpServer['fastify']['inject'];
-}
+export type Api = Served;
 
 export interface ApiOptions {
   offload?: Omit<OffloadOptions, 'store'>;
@@ -36,38 +31,19 @@ export interface SuiteContext {
 
 /** Declares the tests of `declare` once per store, as `<title>: sqlite` and `<title>: postgres`. */
 export function httpSuite(title: string, declare: (s: SuiteContext) => void): void {
-  for (const make of STORES) {
-    const store = make();
-    describe(`${title}: ${store.name}`, () => {
-      const servers: HttpServer[] = [];
-      const clients: Offload[] = [];
-      let n = 0;
-      after(async () => {
-        await Promise.all(servers.map((s) => s.close()));
-        await Promise.all(clients.map((c) => c.close({ graceMs: 0 })));
-        await store.dispose();
-      });
-      const client = (options: Omit<OffloadOptions, 'store'> = {}) => {
-        // The loop monitor is off unless a test turns it on: on a busy machine (suites run in
-        // parallel on 2 cores) it would shed requests of tests that are not about shedding.
-        const c = createOffload({ store: store.open(), logger: silent, loop: false, ...options });
-        clients.push(c);
-        return c;
-      };
-      declare({
-        store,
-        client,
-        unique: (base) => `${base}.${++n}`,
-        api(options = {}) {
-          const offload = client(options.offload);
-          const logger = options.logTo === undefined ? false : pino({ level: 'debug' }, options.logTo);
-          const server = createHttpServer({ offload, logger, ...options.http });
-          servers.push(server);
-          return { offload, server, inject: server.fastify.inject.bind(server.fastify) };
-        },
-      });
-    });
-  }
+  // The loop monitor is off unless a test turns it on: on a busy machine (suites run in parallel
+  // on 2 cores) it would shed requests of tests that are not about shedding.
+  serverSuite(STORES, title, false, ({ store, client, unique, serve }) =>
+    declare({
+      store,
+      client,
+      unique,
+      api(options = {}) {
+        const logger = options.logTo === undefined ? false : pino({ level: 'debug' }, options.logTo);
+        return serve(options.offload, { logger, ...options.http });
+      },
+    }),
+  );
 }
 
 /** The JSON body of a response, typed by the caller. */
