@@ -25,7 +25,7 @@ export { consoleLogger } from './observability/logger.ts';
 export type { Instrumentation, TraceIds, TracingOptions } from './observability/tracing.ts';
 export { pinoLogger } from './observability/logger-pino.ts';
 export type { PinoLoggerOptions } from './observability/logger-pino.ts';
-export { jobBindings, jobLogView, redactPayloadPaths } from './observability/log-bindings.ts';
+export { jobBindings, jobLogView, REDACTED, redactPayloadPaths } from './observability/log-bindings.ts';
 export type { JobLogBindings, PayloadRedaction } from './observability/log-bindings.ts';
 export { createMetrics } from './observability/metrics.ts';
 export type { Metrics, MetricsOptions, MetricsSource, MetricsStats } from './observability/metrics.ts';

@@ -5,9 +5,10 @@
  * 'card.number', 'users[*].email', '["odd key"]', '[0]'), checked by `redactPayloadPaths`, so one
  * list serves the logs and the views.
  */
-import { redactPayloadPaths } from '../index.ts';
+import { REDACTED, redactPayloadPaths } from '../index.ts';
 
-export const REDACTED_MARK = '[redacted]';
+/** The logs' censor mark, so that a value hidden in a job view and in a log line reads the same. */
+export const REDACTED_MARK = REDACTED;
 
 /** Returns a copy of a payload with the configured paths replaced; the original is not touched. */
 export type PayloadRedactor = (payload: unknown) => unknown;

@@ -53,7 +53,8 @@ export interface WorkerSettings {
 }
 
 export class Workers {
-  readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  readonly #host = hostname();
+  readonly id = `${this.#host}:${process.pid}:${randomBytes(3).toString('hex')}`;
   readonly #producer: Producer;
   readonly #keeper: LeaseKeeper;
   readonly #completer: GroupCommit<JobCompletion, boolean>;
@@ -135,14 +136,14 @@ export class Workers {
     const loop = this.#settings.loop?.stats() ?? null;
     return {
       id: this.id,
-      host: hostname(),
+      host: this.#host,
       pid: process.pid,
       version: offloadVersion(),
       queues: this.#settings.queues,
       concurrency: this.#settings.concurrency,
-      running: this.#producer.inFlight,
+      running: this.running,
       heartbeatMs: this.#settings.heartbeatMs,
-      threads: this.#pool?.stats() ?? null,
+      threads: this.threads,
       loop: loop === null ? null : { delayP99Ms: loop.delayP99Ms, utilization: loop.utilization, overloaded: loop.overloaded },
     };
   }
