@@ -388,6 +388,7 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
         cursor = page.at(-1)!.id;
       }
       assert.deepEqual(seen, wanted);
+      assert.deepEqual(await d.jobList({ states: [], task, queue: null, beforeId: null, limit: 4 }), [], 'an empty list of states matches nothing');
     });
 
     it('finds jobs by idempotency key across tasks, newest first, with keyset pages', async () => {

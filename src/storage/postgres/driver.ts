@@ -221,6 +221,8 @@ export class PostgresDriver implements Driver {
   }
 
   async jobList(p: { states: readonly JobState[] | null; task: string | null; queue: string | null; idempotencyKey?: string | null; beforeId: string | null; limit: number }): Promise<Job[]> {
+    // No state can match an empty list (and UNION ALL of no branch is no statement).
+    if (p.states !== null && p.states.length === 0) return [];
     const where: string[] = [];
     const args: unknown[] = [];
     const add = (clause: string, value: unknown) => {
