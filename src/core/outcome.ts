@@ -94,33 +94,40 @@ export interface AttemptFacts {
 
 /** Maps an outcome to the next state, checking the edge against the state machine. */
 export function resolveOutcome(outcome: AttemptOutcome, facts: AttemptFacts): Transition {
-  const base = { delayMs: null, refund: 0 as const, result: null, error: null, cancelReason: null };
   let t: Transition;
   switch (outcome.kind) {
     case 'returned':
-      t = { ...base, state: 'completed', reason: 'complete', result: outcome.result };
+      t = transition('completed', 'complete', null, 0, outcome.result, null, null);
       break;
     case 'cancelled':
-      t = { ...base, state: 'cancelled', reason: 'cancel', cancelReason: outcome.reason };
+      t = transition('cancelled', 'cancel', null, 0, null, null, outcome.reason);
       break;
     case 'released':
-      t = { ...base, state: 'available', reason: 'release', delayMs: 0, refund: 1 };
+      t = transition('available', 'release', 0, 1, null, null, null);
       break;
     case 'threw': {
       const err = outcome.error;
-      if (isSnooze(err)) {
-        t = { ...base, state: 'scheduled', reason: 'snooze', delayMs: err.delayMs, refund: 1 };
-      } else if (isCancel(err)) {
-        t = { ...base, state: 'cancelled', reason: 'cancel', cancelReason: err.reason };
-      } else if (outcome.retryable && facts.attempt < facts.maxAttempts) {
-        const delayMs = backoffDelayMs(facts.policy, facts.attempt, facts.random);
-        t = { ...base, state: 'retryable', reason: 'fail-retry', delayMs, error: serializeError(err) };
-      } else {
-        t = { ...base, state: 'discarded', reason: 'fail-discard', error: serializeError(err) };
-      }
+      if (isSnooze(err)) t = transition('scheduled', 'snooze', err.delayMs, 1, null, null, null);
+      else if (isCancel(err)) t = transition('cancelled', 'cancel', null, 0, null, null, err.reason);
+      else if (outcome.retryable && facts.attempt < facts.maxAttempts) {
+        t = transition('retryable', 'fail-retry', backoffDelayMs(facts.policy, facts.attempt, facts.random), 0, null, serializeError(err), null);
+      } else t = transition('discarded', 'fail-discard', null, 0, null, serializeError(err), null);
       break;
     }
   }
   assertTransition('running', t.state, t.reason);
   return t;
+}
+
+// One constructor, so that every transition has the same shape (and the same hidden class).
+function transition(
+  state: Transition['state'],
+  reason: TransitionReason,
+  delayMs: number | null,
+  refund: 0 | 1,
+  result: unknown,
+  error: Transition['error'],
+  cancelReason: string | null,
+): Transition {
+  return { state, reason, delayMs, refund, result, error, cancelReason };
 }

@@ -57,6 +57,12 @@ export interface Instrumentation {
    * span's context, so spans the handler creates are its children. Resolves or rejects as `fn` does.
    */
   runAttempt<T>(job: TracedJob, fn: (trace: TraceIds | null) => Promise<T> | T): Promise<T>;
+  /**
+   * `undefined` when an attempt of `job` is recorded (run it with `runAttempt`). Otherwise nothing
+   * would record it (no SDK registered) and this is what `runAttempt` would pass `fn`: the
+   * enqueuer's ids, or null. The caller may then run the attempt without the span's wrapper.
+   */
+  unrecorded(job: TracedJob): TraceIds | null | undefined;
 }
 
 export interface TracingOptions {
@@ -137,17 +143,22 @@ function otelInstrumentation(api: typeof otel, o: ReturnType<typeof checkTracing
     const global = api.trace.getTracerProvider() as { getDelegate?: () => unknown };
     return typeof global.getDelegate !== 'function' || global.getDelegate() !== noop;
   };
+  const unrecorded = (job: TracedJob): TraceIds | null | undefined => {
+    if (recording()) return undefined;
+    // What the no-op span would have carried: the enqueuer's context, as the parent.
+    const creation = o.structure === 'child' ? parseTraceContext(api, job.traceContext) : null;
+    return creation === null ? null : { traceId: creation.traceId, spanId: creation.spanId };
+  };
   return {
+    unrecorded,
     inject() {
       const sc = api.trace.getSpanContext(api.context.active());
       return sc !== undefined && api.isSpanContextValid(sc) ? formatTraceContext(sc) : null;
     },
     async runAttempt(job, fn) {
+      const bare = unrecorded(job);
+      if (bare !== undefined) return fn(bare);
       const creation = parseTraceContext(api, job.traceContext);
-      if (!recording()) {
-        // What the no-op span would have carried: the enqueuer's context, as the parent.
-        return fn(creation !== null && o.structure === 'child' ? { traceId: creation.traceId, spanId: creation.spanId } : null);
-      }
       const parent = creation !== null && o.structure === 'child' ? api.trace.setSpanContext(api.ROOT_CONTEXT, creation) : api.ROOT_CONTEXT;
       const span = tracer.startSpan(
         `process ${job.queue}`,

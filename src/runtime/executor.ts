@@ -11,7 +11,7 @@ import { resolveOutcome, type AttemptOutcome } from '../core/outcome.ts';
 import { isOffloadError, OffloadError } from '../errors.ts';
 import type { ClaimedJob, JobCompletion } from '../storage/driver.ts';
 import type { TypedEvents } from '../observability/events.ts';
-import type { AttemptError, JobContext, Logger, TaskDefinition } from '../types.ts';
+import type { AttemptError, JobContext, Logger, RetryPolicy, TaskDefinition } from '../types.ts';
 import type { Clock } from './clock.ts';
 import type { GroupCommit } from './group-commit.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
@@ -69,7 +69,7 @@ export async function executeJob(
   d.events.emit('job:started', { job });
 
   /** One attempt; its lines carry the attempt span's ids when tracing is on. */
-  const attempt = async (trace: TraceIds | null): Promise<AttemptOutcome | null> => {
+  const attempt = (trace: TraceIds | null): AttemptOutcome | null | Promise<AttemptOutcome | null> => {
     if (task === undefined) throw new OffloadError('OFFLOAD_UNKNOWN_TASK', `no task named '${job.task}' in this worker`);
     if (trace !== null) log = new LazyChild(d.logger, () => ({ ...jobBindings(job, trace) }));
     const ctx: JobContext = {
@@ -107,10 +107,13 @@ export async function executeJob(
 
   let outcome: AttemptOutcome | null;
   try {
-    if (d.instrumentation === null) outcome = await attempt(null);
+    // No span to record (no tracing, or no SDK registered): the attempt runs bare, without the
+    // span wrapper's promises, which a busy worker would pay on every job.
+    const bare = d.instrumentation === null ? null : d.instrumentation.unrecorded(job);
+    if (bare !== undefined) outcome = await attempt(bare);
     else {
       // Failures are rethrown inside the span so that it records them, then classified as usual.
-      outcome = await d.instrumentation.runAttempt(job, async (trace) => {
+      outcome = await d.instrumentation!.runAttempt(job, async (trace) => {
         const o = await attempt(trace);
         if (o?.kind === 'threw') throw o.error;
         return o;
@@ -129,6 +132,9 @@ export async function executeJob(
   }
 }
 
+/** The policy of a job whose task this worker does not have: its one attempt is its last. */
+const NO_RETRY: RetryPolicy = { attempts: 1, backoff: 'fixed', baseMs: 0, maxMs: 0 };
+
 /** Turns the outcome into its transition, hands it to the completer, then reports it. Never rejects. */
 async function writeOutcome(
   { job, token }: ClaimedJob,
@@ -143,7 +149,7 @@ async function writeOutcome(
       d.events.emit('job:lease-lost', { job });
       return;
     }
-    const policy = d.tasks.get(job.task)?.retry ?? { attempts: 1, backoff: 'fixed' as const, baseMs: 0, maxMs: 0 };
+    const policy = d.tasks.get(job.task)?.retry ?? NO_RETRY;
     const t = resolveOutcome(outcome, { attempt: job.attempt, maxAttempts: job.maxAttempts, policy, random: () => d.clock.random() });
     const error = t.error === null ? null : { ...t.error, attempt: job.attempt };
     const write = d.completer.submit({
@@ -197,23 +203,38 @@ async function writeOutcome(
 
 /**
  * Races the handler against the attempt's abort. Returns null when the lease was lost (nothing
- * may be written), else the attempt's outcome.
+ * may be written), else the attempt's outcome: at once when the handler returned a plain value or
+ * threw synchronously, else once its promise settles or the abort comes first.
  */
-async function runHandler(run: () => unknown, abort: AttemptAbort, maxResultBytes: number): Promise<AttemptOutcome | null> {
-  const settled = await new Promise<Settled>((resolve) => {
-    if (abort.aborted) return resolve(ABORTED);
+function runHandler(run: () => unknown, abort: AttemptAbort, maxResultBytes: number): AttemptOutcome | null | Promise<AttemptOutcome | null> {
+  if (abort.reason !== null) return fromAbort(abort.reason);
+  let value: unknown;
+  try {
+    value = run();
+  } catch (error) {
+    return settle({ error }, abort, maxResultBytes);
+  }
+  if (!isThenable(value)) return settle({ value }, abort, maxResultBytes);
+  const pending = value;
+  return new Promise<Settled>((resolve) => {
     abort.onAbort(() => resolve(ABORTED));
-    // Started on a later microtask, as an async call would be, so a handler that throws
-    // synchronously is a rejection like any other. A handler that settles after losing the race
-    // is caught here and dropped: it must not surface as an unhandled rejection.
-    Promise.resolve()
-      .then(run)
-      .then(
-        (value) => resolve({ value }),
-        (error: unknown) => resolve({ error }),
-      );
+    // A handler that settles after losing the race is caught here and dropped: it must not
+    // surface as an unhandled rejection.
+    Promise.resolve(pending).then(
+      (v: unknown) => resolve({ value: v }),
+      (error: unknown) => resolve({ error }),
+    );
+  }).then((settled) => {
+    abort.onAbort(null);
+    return settle(settled, abort, maxResultBytes);
   });
-  abort.onAbort(null);
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+function settle(settled: Settled, abort: AttemptAbort, maxResultBytes: number): AttemptOutcome | null {
   // Once aborted, the abort decides, even if the handler settled at the same time.
   const reason = abort.reason;
   if (reason !== null) return fromAbort(reason);

@@ -108,6 +108,26 @@ export function runtimeSuite(make: () => TestStore): void {
       await o.stop();
     });
 
+    it('a handler may return a plain value, a promise or any thenable: each is its result', async () => {
+      const plain = defineTask({ name: name('plain'), handler: () => 'plain' });
+      const promised = defineTask({ name: name('promised'), handler: () => new Promise((resolve) => setTimeout(() => resolve('later'), 5)) });
+      const thenable = defineTask({ name: name('thenable'), handler: () => ({ then: (resolve: (v: unknown) => void) => resolve('adopted') }) });
+      const refusing = defineTask({
+        name: name('refusing'),
+        retry: { attempts: 1 },
+        handler: () => ({ then: (_: unknown, reject: (e: unknown) => void) => reject(new Error('thenable refused')) }),
+      });
+      const o = use(client(store, { tasks: [plain, promised, thenable, refusing] }));
+      const ids = [(await o.enqueue(plain, {})).job.id, (await o.enqueue(promised, {})).job.id, (await o.enqueue(thenable, {})).job.id];
+      const refused = (await o.enqueue(refusing, {})).job.id;
+      await o.start({ concurrency: 4 });
+      const done = await Promise.all(ids.map((id) => o.jobs.waitFor(id)));
+      assert.deepEqual(done.map((j) => [j.state, j.result]), [['completed', 'plain'], ['completed', 'later'], ['completed', 'adopted']]);
+      const dead = await o.jobs.waitFor(refused);
+      assert.deepEqual([dead.state, dead.errors[0]?.message], ['discarded', 'thenable refused']);
+      await o.stop();
+    });
+
     it('retries with backoff, keeps every error, discards, then redrives with retry()', async () => {
       let failing = true;
       const flaky = defineTask({

@@ -34,13 +34,20 @@ describe('tracing without a registered tracer provider', () => {
       child.runAttempt(job(carrier), () => Promise.reject(new Error('boom'))),
       /boom/,
     );
+    // What the executor asks first, to run an attempt without the span wrapper: the same ids.
+    assert.deepEqual(child.unrecorded(job(carrier)), { traceId: TRACE, spanId: SPAN });
+    assert.equal(child.unrecorded(job(null)), null);
+    assert.equal(child.unrecorded(job({ traceparent: 'garbage' })), null);
+    assert.equal(linked.unrecorded(job(carrier)), null);
   });
 
   it('records spans once a provider is registered, with the same instrumentation', async () => {
     const instr = (await loadInstrumentation())!;
     await instr.runAttempt(job(null), () => null);
+    assert.equal(instr.unrecorded(job(null)), null);
     const exporter = new InMemorySpanExporter();
     trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    assert.equal(instr.unrecorded(job(null)), undefined, 'a registered provider records: the attempt needs its span');
     let seen: { traceId: string; spanId: string } | null = null;
     await instr.runAttempt(job({ traceparent: `00-${TRACE}-${SPAN}-01` }), (ids) => void (seen = ids));
     const spans = exporter.getFinishedSpans();
