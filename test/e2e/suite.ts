@@ -111,10 +111,13 @@ export function runtimeSuite(make: () => TestStore): void {
     it('a handler may return a plain value, a promise or any thenable: each is its result', async () => {
       const plain = defineTask({ name: name('plain'), handler: () => 'plain' });
       const promised = defineTask({ name: name('promised'), handler: () => new Promise((resolve) => setTimeout(() => resolve('later'), 5)) });
+      // Thenables on purpose: a handler may return any promise-like value, not only a Promise.
+      // oxlint-disable-next-line unicorn/no-thenable
       const thenable = defineTask({ name: name('thenable'), handler: () => ({ then: (resolve: (v: unknown) => void) => resolve('adopted') }) });
       const refusing = defineTask({
         name: name('refusing'),
         retry: { attempts: 1 },
+        // oxlint-disable-next-line unicorn/no-thenable
         handler: () => ({ then: (_: unknown, reject: (e: unknown) => void) => reject(new Error('thenable refused')) }),
       });
       const o = use(client(store, { tasks: [plain, promised, thenable, refusing] }));
