@@ -74,7 +74,7 @@ export class Workers {
   constructor(driver: Driver, tasks: ReadonlyMap<string, TaskDefinition<any, any, any>>, s: WorkerSettings, events: TypedEvents, logger: Logger, clock: Clock) {
     this.#settings = s;
     this.#keeper = new LeaseKeeper(driver, { leaseMs: s.leaseMs, heartbeatMs: s.heartbeatMs, cancelCheckMs: s.cancelCheckMs }, events);
-    this.#completer = new GroupCommit((completions) => driver.jobCompleteMany({ completions }), 1000);
+    this.#completer = new GroupCommit((completions) => driver.jobCompleteMany({ completions }), 1000, 2);
     const threadModules = [...tasks.values()].filter((t) => t.kind === 'thread').map((t) => t.module!);
     this.#pool = threadModules.length === 0 ? null : new ThreadPool({ ...s.threads, typescript: threadModules.some((m) => /\.[mc]?ts$/.test(m)) });
     const deps = {

@@ -12,7 +12,7 @@ import type { ClaimedJob, ClaimParams, Driver, DriverCapabilities, HeldLease, In
 import { bulkQueries, type BulkStatement } from './bulk-queries.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { pgQueries } from './queries.ts';
-import { toJob, type PgRow } from './rows.ts';
+import { COL, jobOf, JOB_COLUMNS, type JobValues } from './rows.ts';
 import { pgWorkerQueries, toWorker, workerBeatParams, type PgWorkerRow } from './worker-queries.ts';
 
 type Querier = Sql | TransactionSql;
@@ -54,10 +54,24 @@ export class PostgresDriver implements Driver {
 
   /** Runs a prepared statement, retrying the listed transient failures. */
   async #run<T>(text: string, params: unknown[], on: Querier = this.#sql): Promise<T[]> {
+    return this.#query(text, params, on, false) as Promise<T[]>;
+  }
+
+  /** Rows as arrays of their values, in selected order (job rows: rows.ts JOB_COLUMNS first). */
+  async #values(text: string, params: unknown[], on: Querier = this.#sql): Promise<JobValues[]> {
+    return this.#query(text, params, on, true) as Promise<JobValues[]>;
+  }
+
+  async #jobs(text: string, params: unknown[], on: Querier = this.#sql): Promise<Job[]> {
+    return (await this.#values(text, params, on)).map(jobOf);
+  }
+
+  async #query(text: string, params: unknown[], on: Querier, values: boolean): Promise<unknown[]> {
     if (this.#closed) throw new OffloadError('OFFLOAD_CLOSED', 'the postgres store is closed');
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await on.unsafe(text, params as never[], { prepare: true })) as unknown as T[];
+        const q = on.unsafe(text, params as never[], { prepare: true });
+        return (await (values ? q.values() : q)) as unknown as unknown[];
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (code !== undefined && RETRIABLE.has(code) && attempt < 5 && on === this.#sql) continue;
@@ -112,7 +126,7 @@ export class PostgresDriver implements Driver {
 
   async #insert(jobs: JobInsert[], q: Querier): Promise<InsertOutcome[]> {
     const col = <K extends keyof JobInsert>(k: K) => jobs.map((j) => j[k]);
-    const rows = await this.#run<PgRow>(
+    const rows = await this.#values(
       this.#q.insert,
       [
         col('task'),
@@ -133,43 +147,44 @@ export class PostgresDriver implements Driver {
     );
     // Rows come back for inserted jobs only. Unkeyed inputs always insert, in input order (see
     // the query); keyed ones are matched by key, and a key seen twice in one batch inserts once.
-    rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-    const keyed = new Map<string, PgRow>();
-    const unkeyed: PgRow[] = [];
-    for (const r of rows) {
-      if (r.idempotency_key === null) unkeyed.push(r);
-      else keyed.set(`${r.task}\0${r.idempotency_key}`, r);
+    const created = rows.map(jobOf).sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    const keyed = new Map<string, Job>();
+    const unkeyed: Job[] = [];
+    for (const c of created) {
+      if (c.idempotencyKey === null) unkeyed.push(c);
+      else keyed.set(`${c.task}\0${c.idempotencyKey}`, c);
     }
     let u = 0;
     const out: InsertOutcome[] = [];
     for (const j of jobs) {
       if (j.idempotencyKey === null) {
-        out.push({ kind: 'created', job: toJob(unkeyed[u++]!) });
+        out.push({ kind: 'created', job: unkeyed[u++]! });
         continue;
       }
       const k = `${j.task}\0${j.idempotencyKey}`;
       const mine = keyed.get(k);
       if (mine !== undefined) {
         keyed.delete(k);
-        out.push({ kind: 'created', job: toJob(mine) });
+        out.push({ kind: 'created', job: mine });
         continue;
       }
-      const [prior] = await this.#run<PgRow>(this.#q.existing, [j.task, j.idempotencyKey], q);
+      const [prior] = await this.#values(this.#q.existing, [j.task, j.idempotencyKey], q);
       if (prior === undefined) {
         // The holder of the key was deleted between our insert and this read: insert again.
         const [again] = await this.#insert([j], q);
         out.push(again!);
         continue;
       }
-      out.push({ kind: prior.fingerprint === j.fingerprint ? 'existing' : 'conflict', job: toJob(prior) });
+      out.push({ kind: prior[COL.fingerprint] === j.fingerprint ? 'existing' : 'conflict', job: jobOf(prior) });
     }
     return out;
   }
 
   async jobClaim(p: ClaimParams): Promise<ClaimedJob[]> {
-    const rows = await this.#run<PgRow>(this.#q.claim, [p.queues, p.limit, p.leaseMs, p.workerId, p.tasks]);
-    rows.sort((a, b) => a.priority - b.priority || a.run_at.getTime() - b.run_at.getTime() || (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-    return rows.map((r) => ({ job: toJob(r), token: r.lease_token! }));
+    const rows = await this.#values(this.#q.claim, [p.queues, p.limit, p.leaseMs, p.workerId, p.tasks]);
+    const claimed = rows.map((r) => ({ job: jobOf(r), token: r[COL.lease_token] as string }));
+    // UPDATE ... RETURNING comes in no particular order; claim order is priority, run_at, id.
+    return claimed.sort(({ job: a }, { job: b }) => a.priority - b.priority || a.runAt.getTime() - b.runAt.getTime() || (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   }
 
   async jobHeartbeatMany(p: { leases: ReadonlyArray<{ id: string; token: string }>; leaseMs: number }): Promise<HeldLease[]> {
@@ -216,8 +231,8 @@ export class PostgresDriver implements Driver {
 
   async jobGet(p: { id: string }): Promise<Job | null> {
     if (!/^\d{1,18}$/.test(p.id)) return null;
-    const [r] = await this.#run<PgRow>(this.#q.get, [p.id]);
-    return r === undefined ? null : toJob(r);
+    const [job] = await this.#jobs(this.#q.get, [p.id]);
+    return job ?? null;
   }
 
   async jobList(p: { states: readonly JobState[] | null; task: string | null; queue: string | null; idempotencyKey?: string | null; beforeId: string | null; limit: number }): Promise<Job[]> {
@@ -237,7 +252,8 @@ export class PostgresDriver implements Driver {
     const limit = `$${args.length}`;
     const t = `${this.#quoted}.jobs`;
     let text: string;
-    if (p.states === null) text = `SELECT * FROM ${t} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`;
+    const cols = JOB_COLUMNS.join(', ');
+    if (p.states === null) text = `SELECT ${cols} FROM ${t} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`;
     else {
       // One backward scan of (state, id) per state, merged: with `state = ANY(...)` a page of a
       // rare state walks the primary key past every row of the common ones, or sorts. Each state
@@ -246,26 +262,26 @@ export class PostgresDriver implements Driver {
       const branches = [...new Set(p.states)].map((state) => {
         args.push(state);
         const cond = [`state = $${args.length}`, ...where].join(' AND ');
-        return `(SELECT * FROM ${t} WHERE ${cond} ORDER BY id DESC LIMIT ${limit})`;
+        return `(SELECT ${cols} FROM ${t} WHERE ${cond} ORDER BY id DESC LIMIT ${limit})`;
       });
       text = branches.length === 1 ? branches[0]!.slice(1, -1) : `${branches.join(' UNION ALL ')} ORDER BY id DESC LIMIT ${limit}`;
     }
-    return (await this.#run<PgRow>(text, args)).map(toJob);
+    return this.#jobs(text, args);
   }
 
   async jobCancel(p: { id: string; waitingFrom: readonly JobState[]; reason: string }): Promise<Job | null> {
     if (!/^\d{1,18}$/.test(p.id)) return null;
-    const [w] = await this.#run<PgRow>(this.#q.cancelWaiting, [p.id, p.reason, p.waitingFrom]);
-    if (w !== undefined) return toJob(w);
-    const [r] = await this.#run<PgRow>(this.#q.cancelRunning, [p.id, p.reason]);
-    if (r !== undefined) return toJob(r);
+    const [w] = await this.#jobs(this.#q.cancelWaiting, [p.id, p.reason, p.waitingFrom]);
+    if (w !== undefined) return w;
+    const [r] = await this.#jobs(this.#q.cancelRunning, [p.id, p.reason]);
+    if (r !== undefined) return r;
     return this.jobGet({ id: p.id });
   }
 
   async jobRetry(p: { id: string; from: readonly JobState[] }): Promise<Job | null> {
     if (!/^\d{1,18}$/.test(p.id)) return null;
-    const [r] = await this.#run<PgRow>(this.#q.retry, [p.id, p.from]);
-    return r === undefined ? null : toJob(r);
+    const [job] = await this.#jobs(this.#q.retry, [p.id, p.from]);
+    return job ?? null;
   }
 
   async jobDelete(p: { id: string; from: readonly JobState[] }): Promise<boolean> {
@@ -314,7 +330,7 @@ export class PostgresDriver implements Driver {
   }
 
   async jobExpire(p: { from: readonly JobState[]; limit: number }): Promise<Job[]> {
-    return (await this.#run<PgRow>(this.#q.expire, [p.from, p.limit])).map(toJob);
+    return this.#jobs(this.#q.expire, [p.from, p.limit]);
   }
 
   async jobCountUpTo(p: { queue: string; states: readonly JobState[]; cap: number }): Promise<number> {

@@ -1,58 +1,50 @@
-/** Row mapping of the PostgreSQL store. */
+/**
+ * Row mapping of the PostgreSQL store. Job rows are read as arrays of JOB_COLUMNS (postgres.js
+ * `.values()`), not as objects: an object with 25 keys set by name per row becomes a dictionary,
+ * several KB of garbage per job and slow to read, on the hottest path of a worker (the claim).
+ */
 import type { AttemptError, Job, JobState } from '../../types.ts';
 
-export interface PgRow {
-  id: string;
-  task: string;
-  queue: string;
-  state: JobState;
-  payload: unknown;
-  priority: number;
-  attempt: number;
-  max_attempts: number;
-  timeout_ms: number | null;
-  run_at: Date;
-  created_at: Date;
-  attempted_at: Date | null;
-  finished_at: Date | null;
-  lease_token: string | null;
-  lease_expires_at: Date | null;
-  worker_id: string | null;
-  idempotency_key: string | null;
-  fingerprint: string | null;
-  progress: unknown;
-  result: unknown;
-  errors: Array<Omit<AttemptError, 'at'> & { at: string }>;
-  cancel_requested_at: Date | null;
-  cancel_reason: string | null;
-  expires_at: Date | null;
-  trace_context: Record<string, string> | null;
-}
+/** The columns every job-returning statement selects, in this order (see `jobOf`). */
+export const JOB_COLUMNS = [
+  'id', 'task', 'queue', 'state', 'payload', 'priority', 'attempt', 'max_attempts', 'timeout_ms', 'run_at', 'created_at', 'attempted_at',
+  'finished_at', 'lease_token', 'lease_expires_at', 'worker_id', 'idempotency_key', 'fingerprint', 'progress', 'result', 'errors',
+  'cancel_requested_at', 'cancel_reason', 'expires_at', 'trace_context',
+] as const;
 
-export function toJob(r: PgRow): Job {
+/** Where each column is in a row of JOB_COLUMNS. */
+export const COL = Object.fromEntries(JOB_COLUMNS.map((c, i) => [c, i])) as { readonly [K in (typeof JOB_COLUMNS)[number]]: number };
+
+/** A job row as postgres.js returns it with `.values()`: JOB_COLUMNS, then any extra selected columns. */
+export type JobValues = readonly unknown[];
+
+type StoredError = Omit<AttemptError, 'at'> & { at: string };
+
+export function jobOf(v: JobValues): Job {
+  const errors = v[COL.errors] as StoredError[];
   return {
-    id: r.id,
-    task: r.task,
-    queue: r.queue,
-    state: r.state,
-    payload: r.payload,
-    priority: r.priority,
-    attempt: r.attempt,
-    maxAttempts: r.max_attempts,
-    timeoutMs: r.timeout_ms,
-    idempotencyKey: r.idempotency_key,
-    runAt: r.run_at,
-    createdAt: r.created_at,
-    attemptedAt: r.attempted_at,
-    finishedAt: r.finished_at,
-    leaseExpiresAt: r.lease_expires_at,
-    workerId: r.worker_id,
-    progress: r.progress ?? null,
-    result: r.result ?? null,
-    errors: r.errors.map((e) => ({ ...e, at: new Date(e.at) })),
-    cancelRequestedAt: r.cancel_requested_at,
-    cancelReason: r.cancel_reason,
-    expiresAt: r.expires_at,
-    traceContext: r.trace_context,
+    id: v[COL.id] as string,
+    task: v[COL.task] as string,
+    queue: v[COL.queue] as string,
+    state: v[COL.state] as JobState,
+    payload: v[COL.payload],
+    priority: v[COL.priority] as number,
+    attempt: v[COL.attempt] as number,
+    maxAttempts: v[COL.max_attempts] as number,
+    timeoutMs: v[COL.timeout_ms] as number | null,
+    idempotencyKey: v[COL.idempotency_key] as string | null,
+    runAt: v[COL.run_at] as Date,
+    createdAt: v[COL.created_at] as Date,
+    attemptedAt: v[COL.attempted_at] as Date | null,
+    finishedAt: v[COL.finished_at] as Date | null,
+    leaseExpiresAt: v[COL.lease_expires_at] as Date | null,
+    workerId: v[COL.worker_id] as string | null,
+    progress: v[COL.progress] ?? null,
+    result: v[COL.result] ?? null,
+    errors: errors.length === 0 ? [] : errors.map((e) => ({ ...e, at: new Date(e.at) })),
+    cancelRequestedAt: v[COL.cancel_requested_at] as Date | null,
+    cancelReason: v[COL.cancel_reason] as string | null,
+    expiresAt: v[COL.expires_at] as Date | null,
+    traceContext: v[COL.trace_context] as Record<string, string> | null,
   };
 }
