@@ -6,7 +6,7 @@ import { GroupCommit } from './group-commit.ts';
 /** A flush the test settles by hand, recording every batch it was given and how many were out at once. */
 function manualFlush() {
   const batches: number[][] = [];
-  const pending: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  const pending: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   let out = 0;
   let maxOut = 0;
   const flush = (items: number[]): Promise<number[]> => {
@@ -19,7 +19,7 @@ function manualFlush() {
           out--;
           resolve(items.map((i) => i * 10));
         },
-        reject: (e) => {
+        reject: (e: Error) => {
           out--;
           reject(e);
         },

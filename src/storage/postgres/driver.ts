@@ -71,7 +71,7 @@ export class PostgresDriver implements Driver {
     for (let attempt = 1; ; attempt++) {
       try {
         const q = on.unsafe(text, params as never[], { prepare: true });
-        return (await (values ? q.values() : q)) as unknown as unknown[];
+        return await (values ? q.values() : q);
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (code !== undefined && RETRIABLE.has(code) && attempt < 5 && on === this.#sql) continue;
@@ -147,7 +147,7 @@ export class PostgresDriver implements Driver {
     );
     // Rows come back for inserted jobs only. Unkeyed inputs always insert, in input order (see
     // the query); keyed ones are matched by key, and a key seen twice in one batch inserts once.
-    const created = rows.map(jobOf).sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    const created = rows.map(jobOf).toSorted((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
     const keyed = new Map<string, Job>();
     const unkeyed: Job[] = [];
     for (const c of created) {
@@ -184,7 +184,7 @@ export class PostgresDriver implements Driver {
     const rows = await this.#values(this.#q.claim, [p.queues, p.limit, p.leaseMs, p.workerId, p.tasks]);
     const claimed = rows.map((r) => ({ job: jobOf(r), token: r[COL.lease_token] as string }));
     // UPDATE ... RETURNING comes in no particular order; claim order is priority, run_at, id.
-    return claimed.sort(({ job: a }, { job: b }) => a.priority - b.priority || a.runAt.getTime() - b.runAt.getTime() || (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    return claimed.toSorted(({ job: a }, { job: b }) => a.priority - b.priority || a.runAt.getTime() - b.runAt.getTime() || (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   }
 
   async jobHeartbeatMany(p: { leases: ReadonlyArray<{ id: string; token: string }>; leaseMs: number }): Promise<HeldLease[]> {
