@@ -52,7 +52,7 @@ export async function executeJob(
   decided: AttemptOutcome | null = null,
 ): Promise<void> {
   const started = d.clock.now();
-  if (decided !== null) return writeOutcome(claimed, decided, new LazyChild(d.logger, () => ({ ...jobBindings(claimed.job) })), d, started, release);
+  if (decided !== null) return writeOutcome(claimed, decided, () => new LazyChild(d.logger, () => ({ ...jobBindings(claimed.job) })), d, started, release);
   const { job, token } = claimed;
   const abort = new AttemptAbort();
   d.keeper.add(job.id, token, abort.abort);
@@ -65,13 +65,17 @@ export async function executeJob(
     job.timeoutMs === null || onThread
       ? null
       : setTimeout(() => abort.abort(new OffloadError('OFFLOAD_TIMEOUT', `job ${job.id} timed out after ${job.timeoutMs} ms`)), job.timeoutMs);
-  let log: Logger = new LazyChild(d.logger, () => ({ ...jobBindings(job) }));
-  d.events.emit('job:started', { job });
+  // The job's logger is made on first use (most attempts of a busy worker never log), and binds
+  // the attempt span's ids when the attempt has a span.
+  let trace: TraceIds | null = null;
+  let log: Logger | null = null;
+  const logger = (): Logger => (log ??= new LazyChild(d.logger, () => ({ ...jobBindings(job, trace) })));
+  if (d.events.wants('job:started')) d.events.emit('job:started', { job });
 
   /** One attempt; its lines carry the attempt span's ids when tracing is on. */
-  const attempt = (trace: TraceIds | null): AttemptOutcome | null | Promise<AttemptOutcome | null> => {
+  const attempt = (ids: TraceIds | null): AttemptOutcome | null | Promise<AttemptOutcome | null> => {
     if (task === undefined) throw new OffloadError('OFFLOAD_UNKNOWN_TASK', `no task named '${job.task}' in this worker`);
-    if (trace !== null) log = new LazyChild(d.logger, () => ({ ...jobBindings(job, trace) }));
+    trace = ids;
     const ctx: JobContext = {
       jobId: job.id,
       task: job.task,
@@ -81,7 +85,9 @@ export async function executeJob(
       get signal() {
         return abort.signal;
       },
-      log,
+      get log() {
+        return logger();
+      },
       progress: async (value) => {
         if (abort.reason !== null) throw abort.reason;
         const ok = await d.progress(job.id, token, value);
@@ -99,7 +105,7 @@ export async function executeJob(
             timeoutMs: job.timeoutMs,
             signal: abort.signal,
             progress: (value) => ctx.progress(value),
-            log,
+            log: logger(),
           })
       : (): unknown => task.handler(job.payload, ctx) as unknown;
     return runHandler(handler, abort, d.maxResultBytes);
@@ -113,8 +119,8 @@ export async function executeJob(
     if (bare !== undefined) outcome = await attempt(bare);
     else {
       // Failures are rethrown inside the span so that it records them, then classified as usual.
-      outcome = await d.instrumentation!.runAttempt(job, async (trace) => {
-        const o = await attempt(trace);
+      outcome = await d.instrumentation!.runAttempt(job, async (ids) => {
+        const o = await attempt(ids);
         if (o?.kind === 'threw') throw o.error;
         return o;
       });
@@ -126,7 +132,7 @@ export async function executeJob(
     shutdown.delete(abort);
   }
   try {
-    await writeOutcome(claimed, outcome, log, d, started, release);
+    await writeOutcome(claimed, outcome, logger, d, started, release);
   } finally {
     d.keeper.remove(token);
   }
@@ -139,7 +145,7 @@ const NO_RETRY: RetryPolicy = { attempts: 1, backoff: 'fixed', baseMs: 0, maxMs:
 async function writeOutcome(
   { job, token }: ClaimedJob,
   outcome: AttemptOutcome | null,
-  log: Logger,
+  log: () => Logger,
   d: ExecutorDeps,
   started: number,
   release: () => void,
@@ -165,7 +171,7 @@ async function writeOutcome(
     release();
     const applied = await write;
     if (!applied) {
-      log.warn({ state: t.state }, 'outcome refused: the lease was lost before it was written');
+      log().warn({ state: t.state }, 'outcome refused: the lease was lost before it was written');
       d.events.emit('job:lease-lost', { job });
       return;
     }
@@ -173,14 +179,14 @@ async function writeOutcome(
     const durationMs = d.clock.now() - started;
     switch (t.state) {
       case 'completed':
-        d.events.emit('job:completed', { job, result: t.result, durationMs });
+        if (d.events.wants('job:completed')) d.events.emit('job:completed', { job, result: t.result, durationMs });
         break;
       case 'retryable':
       case 'discarded': {
         const e: AttemptError = { attempt: job.attempt, at: new Date(d.clock.now()), name: error!.name, message: error!.message };
         if (error!.code !== undefined) e.code = error!.code;
         if (error!.stack !== undefined) e.stack = error!.stack;
-        log.warn({ err: e, nextState: t.state, delayMs: t.delayMs }, `attempt ${job.attempt} of ${job.maxAttempts} failed`);
+        log().warn({ err: e, nextState: t.state, delayMs: t.delayMs }, `attempt ${job.attempt} of ${job.maxAttempts} failed`);
         d.events.emit('job:failed', { job, error: e, nextState: t.state, delayMs: t.delayMs });
         break;
       }
@@ -196,7 +202,7 @@ async function writeOutcome(
     }
   } catch (err) {
     // The store is unreachable: the lease will expire and the rescuer returns the job.
-    log.error({ err }, 'could not record the outcome; the rescuer will return the job after its lease expires');
+    log().error({ err }, 'could not record the outcome; the rescuer will return the job after its lease expires');
     d.events.emit('error', { error: err as Error, component: 'executor' });
   }
 }

@@ -301,13 +301,15 @@ export class Producer {
       this.#waiting.recordSlotTime(performance.now() - startedAt);
       this.wake();
     };
-    // #run never rejects (the executor reports its own failures); finally frees what is left.
-    this.#track(this.#run(job, release, null).finally(release));
+    // #run never rejects (the executor reports its own failures); its end frees what is left.
+    this.#track(this.#run(job, release, null), release);
   }
 
-  #track(p: Promise<void>): void {
+  /** Counts `p` as pending until it settles; `then` runs first when it does (one callback per job, not a chain). */
+  #track(p: Promise<void>, then?: () => void): void {
     this.#pending++;
-    void p.finally(() => {
+    const settled = () => {
+      then?.();
       this.#pending--;
       if (this.#pending === 0) {
         const idle = this.#idle;
@@ -316,6 +318,7 @@ export class Producer {
       }
       // Writes catching up may have lifted the bound on outcomes being written.
       this.wake();
-    });
+    };
+    void p.then(settled, settled);
   }
 }
