@@ -44,6 +44,10 @@ function retryWhileBusy<T>(fn: () => T, timeoutMs: number): T {
 
 const FINAL = "('completed','cancelled','discarded')";
 const WAITING = "('scheduled','available','retryable')";
+/** Where claim order's columns are in a row of ROW_COLUMNS. */
+const AT_PRIORITY = ROW_COLUMNS.indexOf('priority');
+const AT_RUN_AT = ROW_COLUMNS.indexOf('run_at');
+const AT_ID = ROW_COLUMNS.indexOf('id');
 /** What a claim may take: due, of a queue that is not paused, not past its start deadline. */
 const CLAIMABLE = (queueMarks: string, taskMarks: string, now: string) => `state IN ('scheduled','available','retryable')
   AND queue IN (${queueMarks}) AND run_at <= ${now} AND task IN (${taskMarks})
@@ -202,6 +206,21 @@ export class SqliteEngine {
       WHERE id IN (SELECT value FROM json_each(@ids)) AND state IN ${WAITING}
       RETURNING ${ROW_COLUMNS.join(', ')}`);
     claim.raw(true);
+    // One queue (the common case): pick and claim in one statement, without the ids' round trip
+    // through JSON; the rows are then put in claim order here.
+    const claimOne = this.#stmt(`UPDATE offload_jobs
+      SET state = 'running', attempt = attempt + 1, attempted_at = @now, lease_token = @prefix || id,
+          lease_expires_at = @now + @leaseMs, worker_id = @workerId
+      WHERE id IN (SELECT id FROM offload_jobs WHERE ${CLAIMABLE('?', taskMarks, '@now')} ORDER BY priority, run_at, id LIMIT @limit)
+      RETURNING ${ROW_COLUMNS.join(', ')}`);
+    claimOne.raw(true);
+    if (p.queues.length === 1) {
+      const out = this.#write(() => {
+        const prefix = randomBytes(9).toString('base64url') + ':';
+        return claimOne.all({ now: Date.now(), prefix, leaseMs: p.leaseMs, workerId: p.workerId, limit: p.limit }, p.queues[0], ...p.tasks) as number[][];
+      });
+      return out.toSorted((a, b) => a[AT_PRIORITY]! - b[AT_PRIORITY]! || a[AT_RUN_AT]! - b[AT_RUN_AT]! || a[AT_ID]! - b[AT_ID]!);
+    }
     const rows = this.#write(() => {
       const now = Date.now();
       let picked: Array<{ id: number; priority: number; run_at: number }> = [];
