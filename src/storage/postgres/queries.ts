@@ -49,7 +49,12 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
     // write: WAL is flushed in order, so any later synchronous commit flushes the claim with it.
     // On the latency path (enqueue, claim, start) this leaves one flush instead of two. The CTE is
     // joined so that it runs.
+    // Lease tokens: one random prefix per claim statement, then the job id, so every lease has a
+    // token of its own and one from an earlier claim of the same job never matches again (as on
+    // SQLite). A gen_random_uuid() per row drew strong randomness per job: ~1.8 us of server CPU
+    // each, a sixth of the claim's cost per job.
     claim: `WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)),
+      token AS (SELECT gen_random_uuid()::text || ':' AS prefix),
       picked AS (
         SELECT p.id FROM (SELECT u.name FROM unnest($1::text[]) AS u(name)
             WHERE NOT EXISTS (SELECT 1 FROM ${queues} pq WHERE pq.name = u.name AND pq.paused_at IS NOT NULL)) AS q,
@@ -63,8 +68,8 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
         ORDER BY p.priority, p.run_at, p.id
         LIMIT $2)
       UPDATE ${t} j SET state = 'running', attempt = j.attempt + 1, attempted_at = now(),
-        lease_token = gen_random_uuid()::text, lease_expires_at = now() + $3 * interval '1 millisecond', worker_id = $4
-      FROM picked, relaxed WHERE j.id = picked.id
+        lease_token = token.prefix || j.id, lease_expires_at = now() + $3 * interval '1 millisecond', worker_id = $4
+      FROM picked, relaxed, token WHERE j.id = picked.id
       RETURNING ${J_COLUMNS}`,
     heartbeat: `UPDATE ${t} j SET lease_expires_at = now() + $3 * interval '1 millisecond'
       FROM unnest($1::bigint[], $2::text[]) AS l(id, token)
