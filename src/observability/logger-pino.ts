@@ -4,9 +4,10 @@
  * for a program's own output, such as the CLI's `--json`).
  */
 import { hostname } from 'node:os';
-import pino from 'pino';
+import type pino from 'pino';
 import { checkKeys } from '../core/options.ts';
 import { OffloadError } from '../errors.ts';
+import { pino as loadPino } from './lazy-deps.ts';
 import { jobLogView, redactPayloadPaths } from './log-bindings.ts';
 
 export type PinoLevel = pino.LevelWithSilent;
@@ -43,6 +44,7 @@ export function pinoLogger(options: PinoLoggerOptions = {}): pino.Logger {
     throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'pinoLogger(): base must be an object of fields');
   }
   const redact = o['redact'] === undefined ? undefined : redactPayloadPaths(o['redact'] as string[]);
+  const pino = loadPino();
   return pino(
     {
       name: 'offload',

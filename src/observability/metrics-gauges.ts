@@ -7,7 +7,8 @@
  * worth having during an outage. The store's gauges are then absent, `offload_stats_up` is 0, and
  * the event-loop gauges come from the client's synchronous `loop()`.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { promClient } from './lazy-deps.ts';
 import { JOB_STATES, type LoopStats } from '../types.ts';
 import type { MetricsSource, MetricsStats } from './metrics.ts';
 
@@ -20,6 +21,7 @@ export interface StatsGaugeOptions {
 }
 
 export function registerStatsGauges(registry: Registry, source: MetricsSource, o: StatsGaugeOptions): { detach(): void } {
+  const prom = promClient();
   let attached = true;
   let pending: Promise<Snapshot> | null = null;
   const read = async (): Promise<Snapshot> => {
@@ -48,7 +50,7 @@ export function registerStatsGauges(registry: Registry, source: MetricsSource, o
 
   /** A gauge whose samples are rebuilt from the snapshot at every scrape. */
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (set: (value: number, labels?: Partial<Record<L, string>>) => void, s: Snapshot) => void) =>
-    new Gauge<L>({
+    new prom.Gauge<L>({
       name,
       help,
       labelNames,
@@ -110,7 +112,7 @@ export function registerStatsGauges(registry: Registry, source: MetricsSource, o
     if (t?.queued !== undefined) set(t.queued);
   });
   // A monotonic count read from the pool: a counter whose value is set at collect time.
-  const retired = new Counter({
+  const retired = new prom.Counter({
     name: 'offload_thread_pool_retired_threads_total',
     help: 'Threads of the pool replaced so far (recycled after maxJobsPerThread, crashed, or terminated).',
     registers: [],

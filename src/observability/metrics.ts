@@ -16,7 +16,8 @@
  * says how often that happened.
  */
 import { performance } from 'node:perf_hooks';
-import { Counter, Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { promClient } from './lazy-deps.ts';
 import { checkKeys, intOption } from '../core/options.ts';
 import { OffloadError } from '../errors.ts';
 import type { Job, LoopStats, QueueStats } from '../types.ts';
@@ -81,8 +82,9 @@ export function createMetrics(source: MetricsSource, options: MetricsOptions = {
   if (typeof source?.on !== 'function' || typeof source.stats !== 'function') {
     throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'createMetrics(): expected an offload client (with on() and stats())');
   }
-  const registry = (o['registry'] as Registry | undefined) ?? new Registry();
-  if (!(registry instanceof Registry)) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'createMetrics(): registry must be a prom-client Registry');
+  const prom = promClient();
+  const registry = (o['registry'] as Registry | undefined) ?? new prom.Registry();
+  if (!(registry instanceof prom.Registry)) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'createMetrics(): registry must be a prom-client Registry');
   const maxLabelSets = intOption(o['maxLabelSets'], 'createMetrics(): maxLabelSets', 1, 1_000_000, 1000);
   const waitBuckets = buckets(o['waitBuckets'], 'waitBuckets', DEFAULT_WAIT_BUCKETS);
   const durationBuckets = buckets(o['durationBuckets'], 'durationBuckets', DEFAULT_DURATION_BUCKETS);
@@ -92,7 +94,7 @@ export function createMetrics(source: MetricsSource, options: MetricsOptions = {
     throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `createMetrics(): this registry already has offload metrics (${(taken as unknown as { name: string }).name}); give each client its own registry, or add a default label`);
   }
 
-  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter<L>({ name, help, labelNames, registers: [registry] });
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new prom.Counter<L>({ name, help, labelNames, registers: [registry] });
   const pair = ['task', 'queue'] as const;
   const c = {
     enqueued: counter('offload_jobs_enqueued_total', 'Jobs stored by this process (idempotent replays not counted).', pair),
@@ -114,21 +116,21 @@ export function createMetrics(source: MetricsSource, options: MetricsOptions = {
   const errors = counter('offload_errors_total', 'Failures of background components (they keep running and retry).', ['component']);
   const overflow = counter('offload_metrics_label_overflow_total', `Events counted under task and queue "${OTHER}", and queues left out of the queue gauges, because maxLabelSets was reached.`, []);
   const overloads = counter('offload_event_loop_overloads_total', 'Times the event-loop delay p99 went over its threshold (claiming paused).', []);
-  const wait = new Histogram({
+  const wait = new prom.Histogram({
     name: 'offload_job_wait_seconds',
     help: 'Time from a job being due (enqueued, or its delay or backoff over) to the start of its attempt.',
     labelNames: pair,
     buckets: waitBuckets,
     registers: [registry],
   });
-  const duration = new Histogram({
+  const duration = new prom.Histogram({
     name: 'offload_job_duration_seconds',
     help: 'Run time of attempts in this process, from start to recorded outcome, by outcome.',
     labelNames: [...pair, 'outcome'],
     buckets: durationBuckets,
     registers: [registry],
   });
-  const blocked = new Histogram({
+  const blocked = new prom.Histogram({
     name: 'offload_event_loop_blocked_seconds',
     help: 'Single stretches that held the event loop past the loop:blocked threshold.',
     buckets: LOOP_BLOCK_BUCKETS,
