@@ -79,6 +79,34 @@ export function prefetchSuite(make: () => TestStore): void {
       assert.equal(t.ran.length, 1, 'only the first quick job ran');
     });
 
+    it('a freed slot starts the next waiting job at once, not a turn of the event loop later', async () => {
+      const t = tasks();
+      let turned = false;
+      const seen: boolean[] = [];
+      const release = defineTask({
+        name: name('release'),
+        handler: async () => {
+          t.holding.resolve();
+          await t.gate.promise;
+          // Fires on the next turn of the event loop: a job started on that turn would see it set.
+          setImmediate(() => (turned = true));
+        },
+      });
+      const next = defineTask({ name: name('next'), handler: () => void seen.push(turned) });
+      const o = use(client(store, { tasks: [t.quick, release, next], pollMs: 50 }));
+      const first = (await o.enqueue(t.quick, { i: -1 })).job;
+      await o.enqueue(release, {});
+      const after = (await o.enqueue(next, {})).job;
+      await o.start({ concurrency: 1 });
+      await t.holding.promise;
+      await o.jobs.waitFor(first.id);
+      await waitingReaches(o, 1);
+      t.gate.resolve();
+      await o.jobs.waitFor(after.id);
+      assert.deepEqual(seen, [false], 'the waiting job ran in the same turn as the release of its slot');
+      await o.stop();
+    });
+
     it('prefetch: 0 claims only for free slots', async () => {
       const t = tasks();
       const o = use(client(store, { tasks: [t.quick, t.hold], pollMs: 20 }));
