@@ -107,6 +107,48 @@ export function prefetchSuite(make: () => TestStore): void {
       await o.stop();
     });
 
+    it('same-turn starts stop after a few ms of synchronous work, so timers and I/O get their turn', async () => {
+      const t = tasks();
+      // A turn counter: every turn of the event loop moves it on.
+      let turn = 0;
+      let ticking = true;
+      const tick = () => {
+        turn++;
+        if (ticking) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const turns: number[] = [];
+      const busy = defineTask({
+        name: name('busy'),
+        handler: () => {
+          turns.push(turn);
+          const until = performance.now() + 3; // synchronous work past the 2 ms chain budget
+          while (performance.now() < until);
+        },
+      });
+      const o = use(client(store, { tasks: [t.quick, t.hold, busy], pollMs: 50 }));
+      const first = (await o.enqueue(t.quick, { i: -1 })).job;
+      await o.enqueue(t.hold, {});
+      const jobs = [];
+      for (let i = 0; i < 6; i++) jobs.push((await o.enqueue(busy, {})).job);
+      await o.start({ concurrency: 1 });
+      await t.holding.promise;
+      await o.jobs.waitFor(first.id);
+      await waitingReaches(o, 6);
+      t.gate.resolve();
+      for (const j of jobs) await o.jobs.waitFor(j.id);
+      ticking = false;
+      await o.stop();
+      assert.equal(turns.length, 6);
+      // Each job outlasts the budget alone, so a chain is two jobs: the one a turn starts and one
+      // chained after it. The counter moves once per loop iteration, and a claim coming back may
+      // start one more in the same iteration's I/O phase: at most three per count. All six waiting
+      // jobs would start in one count if starts chained without a budget.
+      const perTurn = new Map<number, number>();
+      for (const x of turns) perTurn.set(x, (perTurn.get(x) ?? 0) + 1);
+      assert.ok(Math.max(...perTurn.values()) <= 3, `jobs per turn: ${JSON.stringify([...perTurn])}`);
+    });
+
     it('prefetch: 0 claims only for free slots', async () => {
       const t = tasks();
       const o = use(client(store, { tasks: [t.quick, t.hold], pollMs: 20 }));
