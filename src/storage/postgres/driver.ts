@@ -12,7 +12,7 @@ import type { ClaimedJob, ClaimParams, Driver, DriverCapabilities, HeldLease, In
 import { bulkQueries, type BulkStatement } from './bulk-queries.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { pgQueries } from './queries.ts';
-import { COL, jobOf, JOB_COLUMNS, type JobValues } from './rows.ts';
+import { COL, jobOf, JOB_SELECT, type JobValues } from './rows.ts';
 import { pgWorkerQueries, toWorker, workerBeatParams, type PgWorkerRow } from './worker-queries.ts';
 
 type Querier = Sql | TransactionSql;
@@ -252,8 +252,7 @@ export class PostgresDriver implements Driver {
     const limit = `$${args.length}`;
     const t = `${this.#quoted}.jobs`;
     let text: string;
-    const cols = JOB_COLUMNS.join(', ');
-    if (p.states === null) text = `SELECT ${cols} FROM ${t} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`;
+    if (p.states === null) text = `SELECT ${JOB_SELECT} FROM ${t} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`;
     else {
       // One backward scan of (state, id) per state, merged: with `state = ANY(...)` a page of a
       // rare state walks the primary key past every row of the common ones, or sorts. Each state
@@ -262,7 +261,7 @@ export class PostgresDriver implements Driver {
       const branches = [...new Set(p.states)].map((state) => {
         args.push(state);
         const cond = [`state = $${args.length}`, ...where].join(' AND ');
-        return `(SELECT ${cols} FROM ${t} WHERE ${cond} ORDER BY id DESC LIMIT ${limit})`;
+        return `(SELECT ${JOB_SELECT} FROM ${t} WHERE ${cond} ORDER BY id DESC LIMIT ${limit})`;
       });
       text = branches.length === 1 ? branches[0]!.slice(1, -1) : `${branches.join(' UNION ALL ')} ORDER BY id DESC LIMIT ${limit}`;
     }

@@ -3,13 +3,12 @@
  * Parameters that carry JSON arrive as text and are cast `::text::jsonb`: postgres.js would
  * otherwise JSON-encode a string bound to a jsonb parameter a second time.
  */
-import { JOB_COLUMNS } from './rows.ts';
+import { JOB_COLUMNS, JOB_SELECT } from './rows.ts';
 
 /** A SQL string literal (for names that cannot be bind parameters, such as NOTIFY channels). */
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-/** The job columns of rows.ts, for `SELECT ${COLUMNS}` and `RETURNING ${COLUMNS}`; `J_COLUMNS` qualified by `j.`. */
-const COLUMNS = JOB_COLUMNS.join(', ');
+/** The job columns of rows.ts as a select list qualified by `j.` (JOB_SELECT unqualified). */
 const J_COLUMNS = JOB_COLUMNS.map((c) => `j.${c}`).join(', ');
 
 export function pgQueries(schema: string, wakeChannel: string, cancelChannel: string) {
@@ -32,8 +31,8 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
               WITH ORDINALITY AS x(task, queue, payload, priority, max_attempts, timeout_ms, run_at, delay_ms, idem, fp, expires_at, ttl_ms, trace, ord)) u
       ORDER BY u.ord
       ON CONFLICT (task, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-      RETURNING ${COLUMNS}, pg_notify(${lit(wakeChannel)}, queue) AS _notified`,
-    existing: `SELECT ${COLUMNS} FROM ${t} WHERE task = $1 AND idempotency_key = $2`,
+      RETURNING ${JOB_SELECT}, pg_notify(${lit(wakeChannel)}, queue) AS _notified`,
+    existing: `SELECT ${JOB_SELECT} FROM ${t} WHERE task = $1 AND idempotency_key = $2`,
     // SKIP LOCKED: concurrent claimers pass over rows another claimer has locked instead of
     // queueing behind it, so N workers claim N disjoint batches in parallel.
     // One index scan per queue (LATERAL, `queue = q.name`): with `queue = ANY($1)` the planner
@@ -93,15 +92,15 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
       WHERE j.id = c.id AND j.lease_token = c.token AND j.state = 'running'
       RETURNING j.id, c.token`,
     progress: `UPDATE ${t} SET progress = $3::text::jsonb WHERE id = $1 AND lease_token = $2 AND state = 'running'`,
-    get: `SELECT ${COLUMNS} FROM ${t} WHERE id = $1`,
+    get: `SELECT ${JOB_SELECT} FROM ${t} WHERE id = $1`,
     cancelWaiting: `UPDATE ${t} SET state = 'cancelled', finished_at = now(), cancel_reason = $2, cancel_requested_at = now()
-      WHERE id = $1 AND state = ANY($3::text[]) RETURNING ${COLUMNS}`,
+      WHERE id = $1 AND state = ANY($3::text[]) RETURNING ${JOB_SELECT}`,
     cancelRunning: `UPDATE ${t} SET cancel_requested_at = COALESCE(cancel_requested_at, now()), cancel_reason = COALESCE(cancel_reason, $2)
-      WHERE id = $1 AND state = 'running' RETURNING ${COLUMNS}, pg_notify(${lit(cancelChannel)}, id::text) AS _notified`,
+      WHERE id = $1 AND state = 'running' RETURNING ${JOB_SELECT}, pg_notify(${lit(cancelChannel)}, id::text) AS _notified`,
     // The deadline goes too: a redriven job is wanted now, and its old deadline would expire it again.
     retry: `UPDATE ${t} SET state = 'available', run_at = now(), attempt = 0, finished_at = NULL, cancel_requested_at = NULL,
         cancel_reason = NULL, lease_token = NULL, lease_expires_at = NULL, expires_at = NULL
-      WHERE id = $1 AND state = ANY($2::text[]) RETURNING ${COLUMNS}, pg_notify(${lit(wakeChannel)}, queue) AS _notified`,
+      WHERE id = $1 AND state = ANY($2::text[]) RETURNING ${JOB_SELECT}, pg_notify(${lit(wakeChannel)}, queue) AS _notified`,
     delete: `DELETE FROM ${t} WHERE id = $1 AND state = ANY($2::text[])`,
     // SKIP LOCKED again: two rescuers (one per worker process) split the expired rows instead of
     // rescuing the same job twice.
@@ -124,7 +123,7 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
     expire: `UPDATE ${t} SET state = 'cancelled', cancel_reason = 'expired', finished_at = now()
       WHERE id IN (SELECT id FROM ${t} WHERE expires_at IS NOT NULL AND expires_at <= now() AND state = ANY($1::text[])
         LIMIT $2 FOR UPDATE SKIP LOCKED)
-      RETURNING ${COLUMNS}`,
+      RETURNING ${JOB_SELECT}`,
     // LIMIT inside: the count stops at the cap instead of walking a deep queue's whole index range
     // (admission control runs it often, on queues that are by definition deep).
     countUpTo: `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${t} WHERE queue = $1 AND state = ANY($2::text[]) LIMIT $3) AS c`,

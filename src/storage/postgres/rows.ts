@@ -12,6 +12,9 @@ export const JOB_COLUMNS = [
   'cancel_requested_at', 'cancel_reason', 'expires_at', 'trace_context',
 ] as const;
 
+/** JOB_COLUMNS as a select list, for `SELECT ${JOB_SELECT}` and `RETURNING ${JOB_SELECT}`. */
+export const JOB_SELECT = JOB_COLUMNS.join(', ');
+
 /** Where each column is in a row of JOB_COLUMNS. */
 export const COL = Object.fromEntries(JOB_COLUMNS.map((c, i) => [c, i])) as { readonly [K in (typeof JOB_COLUMNS)[number]]: number };
 
