@@ -44,6 +44,11 @@ function retryWhileBusy<T>(fn: () => T, timeoutMs: number): T {
 
 const FINAL = "('completed','cancelled','discarded')";
 const WAITING = "('scheduled','available','retryable')";
+/** What a claim writes: the lease (`@prefix || id` is its token) and the attempt it starts. */
+const LEASE = `SET state = 'running', attempt = attempt + 1, attempted_at = @now, lease_token = @prefix || id,
+  lease_expires_at = @now + @leaseMs, worker_id = @workerId`;
+/** Every job column, in ROW_COLUMNS order, as a select list. */
+const ROW_SELECT = ROW_COLUMNS.join(', ');
 /** Where claim order's columns are in a row of ROW_COLUMNS. */
 const AT_PRIORITY = ROW_COLUMNS.indexOf('priority');
 const AT_RUN_AT = ROW_COLUMNS.indexOf('run_at');
@@ -193,47 +198,41 @@ export class SqliteEngine {
     // A read first: an idle poll must not take the write lock that other processes' enqueues need.
     const probe = this.#stmt(`SELECT 1 FROM offload_jobs WHERE ${CLAIMABLE(marks, taskMarks, '@now')} LIMIT 1`);
     if (probe.get({ now: Date.now() }, ...p.queues, ...p.tasks) === undefined) return [];
-    // One index scan per queue, merged here: with `queue IN (a, b)` SQLite cannot walk the claim
-    // index in (priority, run_at, id) order across queues and sorts every due row of those queues
-    // in a temporary B-tree, a cost that grows with the backlog. Each scan stops at `limit`.
-    const pick = this.#stmt(`SELECT id, priority, run_at FROM offload_jobs WHERE ${CLAIMABLE('?', taskMarks, '@now')}
-      ORDER BY priority, run_at, id LIMIT @limit`);
     // Tokens: a random prefix fresh for this claim plus the id, so every lease has its own token
     // and a token from an earlier claim of the same job never matches again.
-    const claim = this.#stmt(`UPDATE offload_jobs
-      SET state = 'running', attempt = attempt + 1, attempted_at = @now, lease_token = @prefix || id,
-          lease_expires_at = @now + @leaseMs, worker_id = @workerId
-      WHERE id IN (SELECT value FROM json_each(@ids)) AND state IN ${WAITING}
-      RETURNING ${ROW_COLUMNS.join(', ')}`);
-    claim.raw(true);
-    // One queue (the common case): pick and claim in one statement, without the ids' round trip
-    // through JSON; the rows are then put in claim order here.
-    const claimOne = this.#stmt(`UPDATE offload_jobs
-      SET state = 'running', attempt = attempt + 1, attempted_at = @now, lease_token = @prefix || id,
-          lease_expires_at = @now + @leaseMs, worker_id = @workerId
-      WHERE id IN (SELECT id FROM offload_jobs WHERE ${CLAIMABLE('?', taskMarks, '@now')} ORDER BY priority, run_at, id LIMIT @limit)
-      RETURNING ${ROW_COLUMNS.join(', ')}`);
-    claimOne.raw(true);
+    const prefix = randomBytes(9).toString('base64url') + ':';
     if (p.queues.length === 1) {
-      const out = this.#write(() => {
-        const prefix = randomBytes(9).toString('base64url') + ':';
-        return claimOne.all({ now: Date.now(), prefix, leaseMs: p.leaseMs, workerId: p.workerId, limit: p.limit }, p.queues[0], ...p.tasks) as number[][];
-      });
+      // One queue (the common case): pick and claim in one statement, without the ids' round trip
+      // through JSON; the rows are then put in claim order here.
+      const claimOne = this.#stmt(`UPDATE offload_jobs ${LEASE}
+        WHERE id IN (SELECT id FROM offload_jobs WHERE ${CLAIMABLE('?', taskMarks, '@now')} ORDER BY priority, run_at, id LIMIT @limit)
+        RETURNING ${ROW_SELECT}`);
+      claimOne.raw(true);
+      const out = this.#write(
+        () => claimOne.all({ now: Date.now(), prefix, leaseMs: p.leaseMs, workerId: p.workerId, limit: p.limit }, p.queues[0], ...p.tasks) as number[][],
+      );
       return out.toSorted((a, b) => a[AT_PRIORITY]! - b[AT_PRIORITY]! || a[AT_RUN_AT]! - b[AT_RUN_AT]! || a[AT_ID]! - b[AT_ID]!);
     }
-    const rows = this.#write(() => {
+    // Several queues: one index scan per queue, merged here: with `queue IN (a, b)` SQLite cannot
+    // walk the claim index in (priority, run_at, id) order across queues and sorts every due row
+    // of those queues in a temporary B-tree, a cost that grows with the backlog. Each scan stops at `limit`.
+    const pick = this.#stmt(`SELECT id, priority, run_at FROM offload_jobs WHERE ${CLAIMABLE('?', taskMarks, '@now')}
+      ORDER BY priority, run_at, id LIMIT @limit`);
+    const claim = this.#stmt(`UPDATE offload_jobs ${LEASE}
+      WHERE id IN (SELECT value FROM json_each(@ids)) AND state IN ${WAITING}
+      RETURNING ${ROW_SELECT}`);
+    claim.raw(true);
+    return this.#write(() => {
       const now = Date.now();
-      let picked: Array<{ id: number; priority: number; run_at: number }> = [];
-      for (const queue of p.queues) picked.push(...(pick.all({ now, limit: p.limit }, queue, ...p.tasks) as typeof picked));
-      if (p.queues.length > 1) picked = picked.toSorted((a, b) => a.priority - b.priority || a.run_at - b.run_at || a.id - b.id).slice(0, p.limit);
+      const all: Array<{ id: number; priority: number; run_at: number }> = [];
+      for (const queue of p.queues) all.push(...(pick.all({ now, limit: p.limit }, queue, ...p.tasks) as typeof all));
+      const picked = all.toSorted((a, b) => a.priority - b.priority || a.run_at - b.run_at || a.id - b.id).slice(0, p.limit);
       if (picked.length === 0) return [];
-      const prefix = randomBytes(9).toString('base64url') + ':';
       const out = claim.all({ now, prefix, leaseMs: p.leaseMs, workerId: p.workerId, ids: JSON.stringify(picked.map((r) => r.id)) }) as unknown[][];
       // RETURNING order is unspecified; hand jobs out in claim order (the picks' order).
       const byId = new Map(out.map((r) => [r[0] as number, r]));
       return picked.map((r) => byId.get(r.id)).filter((r) => r !== undefined);
     });
-    return rows;
   }
 
   jobHeartbeatMany(p: { leases: ReadonlyArray<{ id: string; token: string }>; leaseMs: number }): HeldLease[] {
