@@ -323,21 +323,29 @@ export class Offload {
     const insert = buildInsert(def, await validatePayload(def, payload), o, this.#o.maxPayloadBytes, trace);
     await this.#ensureReady();
     await this.#admit(insert.queue, def.name, 1);
+    // An idle worker of this process takes the job in its own insert (Producer.offer). Never in
+    // a caller's transaction: the job must not start before that commits, or if it rolls back.
+    const handoff = o.tx === undefined && insert.runAt === null && insert.delayMs === 0 ? (this.#workers?.offer(insert.task, insert.queue) ?? null) : null;
     let outcome: InsertOutcome;
     try {
       if (o.tx !== undefined) outcome = (await this.#driver.jobInsertMany({ jobs: [insert], atomic: true, tx: o.tx }))[0]!;
       else {
-        const written = this.#inserts.submit(insert);
-        this.#wakeAhead(insert);
+        const written = this.#inserts.submit(handoff === null ? insert : { ...insert, claim: handoff.claim });
+        if (handoff === null) this.#wakeAhead(insert);
         outcome = await written;
       }
     } catch (err) {
+      handoff?.take(null);
       this.#admission.release(insert.queue, 1);
       throw err;
     }
-    if (outcome.kind !== 'created') this.#admission.release(insert.queue, 1);
+    // A job handed over is running: it never waited, so it takes no room in the backlog.
+    const handed = outcome.kind === 'created' && outcome.job.state === 'running';
+    if (outcome.kind !== 'created' || handed) this.#admission.release(insert.queue, 1);
     // Inside a caller's transaction the job is invisible until commit: a wake-up now would find nothing.
     if (o.tx === undefined) this.#afterInsert([outcome]);
+    // After job:enqueued, so that listeners hear of the job before it starts.
+    handoff?.take(handed ? outcome.job : null);
     return this.#result(outcome, def);
   }
 
@@ -420,7 +428,8 @@ export class Offload {
     const w = this.#workers;
     if (w === null) return;
     const now = Date.now();
-    if (outcomes.some((out) => out.kind === 'created' && out.job.runAt.getTime() <= now && w.queues.includes(out.job.queue))) w.wake();
+    const claimable = (job: Job) => job.state !== 'running' && job.runAt.getTime() <= now && w.queues.includes(job.queue);
+    if (outcomes.some((out) => out.kind === 'created' && claimable(out.job))) w.wake();
   }
 
   #result(outcome: InsertOutcome, def: AnyTask): EnqueueResult {

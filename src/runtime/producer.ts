@@ -30,16 +30,26 @@
  * `available`, no attempt charged) rather than run; a cancel request ends it without running it;
  * a lost lease drops it. On stop, every waiting job is handed back at once.
  *
+ * Handed over at enqueue: while this producer is idle (its last claim found no backlog, nothing
+ * waits locally, and a slot is free that no claim in flight has reserved), an enqueue of this
+ * process for one of its queues and tasks may insert the job already claimed by it (`offer`,
+ * JobInsert.claim): the job starts as the insert returns, without the claim's round trip after
+ * it, and the store does one write less for it. Idle means the store had nothing due for us at
+ * the last claim, so the job jumps no queue. The slot is held from the offer until the insert's
+ * outcome (`take`); a stop waits for held slots like for claims.
+ *
  * Held back: while `mayClaim()` says no (the event loop is overloaded, see loop-health.ts) no
  * claim starts, so a drowning process takes no more work; jobs already running go on. Whoever
  * lifts the hold wakes the producer.
  *
  * Failures (store unreachable) are reported as `error` events and retried on the next poll.
  */
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { OffloadError } from '../errors.ts';
 import type { AttemptOutcome } from '../core/outcome.ts';
-import type { ClaimedJob, Driver } from '../storage/driver.ts';
+import type { ClaimedJob, Driver, InsertClaim } from '../storage/driver.ts';
+import type { Job } from '../types.ts';
 import type { TypedEvents } from '../observability/events.ts';
 import { LocalQueue, type Waiting } from './local-queue.ts';
 
@@ -75,6 +85,16 @@ export interface ProducerOptions {
  */
 export type RunJob = (job: ClaimedJob, release: () => void, decided: AttemptOutcome | null) => Promise<void>;
 
+/**
+ * A free slot held for a job being inserted already claimed (Producer.offer). `take` must be
+ * called exactly once, with the inserted job, or null when it was not inserted claimed (an
+ * existing key, a paused queue, a failed insert).
+ */
+export interface Handoff {
+  readonly claim: InsertClaim;
+  take(job: Job | null): void;
+}
+
 /** Work held ahead, in time at the measured turnover (see local-queue.ts). */
 const PREFETCH_HORIZON_MS = 50;
 /** A claimed job that waited this long goes back to the store for another process to take. */
@@ -94,6 +114,8 @@ export class Producer {
   readonly #claims = new Set<Promise<void>>();
   /** Jobs asked for by the claims in flight. */
   #reserved = 0;
+  /** Slots held for jobs being inserted claimed (offer); each settles when its insert has. */
+  readonly #handoffs = new Set<Promise<void>>();
   /** The last claim came back full: more work is probably due. */
   #backlog = false;
   /** A wake-up arrived while no further claim could start. */
@@ -165,7 +187,42 @@ export class Producer {
     this.#unlisten = null;
     if (un !== null) await un().catch(() => {});
     this.#handBack(this.#waiting.takeAll());
-    await Promise.all(this.#claims);
+    await Promise.all([...this.#claims, ...this.#handoffs]);
+  }
+
+  /**
+   * Holds a slot for a job of `task` in `queue` about to be inserted, when this producer is idle
+   * (see the header); null otherwise. The insert carries `claim`; its outcome goes to `take`.
+   */
+  offer(task: string, queue: string): Handoff | null {
+    // Idle: a claim has answered, and the last one found no backlog; nothing waits here.
+    if (!this.#running || this.#lastClaimAt === null || this.#backlog || this.#waiting.size > 0 || !this.#o.mayClaim()) return null;
+    // A slot nobody holds: not running a job, not held for another insert, not reserved by a claim in flight.
+    const busy = this.#inFlight + this.#handoffs.size + this.#reserved;
+    if (busy >= this.#o.concurrency || this.#pending - this.#inFlight >= this.#o.concurrency + this.#o.prefetch) return null;
+    if (!this.#o.queues.includes(queue) || !this.#o.tasks.includes(task)) return null;
+    let settle!: () => void;
+    const slot = new Promise<void>((resolve) => (settle = resolve));
+    this.#handoffs.add(slot);
+    const claim = { token: randomUUID(), leaseMs: this.#o.leaseMs, workerId: this.#o.workerId };
+    let taken = false;
+    return {
+      claim,
+      take: (job) => {
+        if (taken) return;
+        taken = true;
+        this.#handoffs.delete(slot);
+        if (job !== null && job.state === 'running') {
+          const claimed = { job, token: claim.token };
+          // Stopped while the insert was out: the job goes back to the store like a claimed one.
+          if (this.#running) this.#start(claimed);
+          else this.#decide({ claimed, since: performance.now() }, { kind: 'released' });
+        } else {
+          this.wake();
+        }
+        settle();
+      },
+    };
   }
 
   /** Resolves when no job of this producer is executing or has its outcome being written. */
@@ -211,7 +268,7 @@ export class Producer {
     let started = false;
     while (this.#running) {
       const target = this.#waiting.target;
-      const missing = this.#o.concurrency - this.#inFlight + target - this.#waiting.size - this.#reserved;
+      const missing = this.#o.concurrency - this.#inFlight - this.#handoffs.size + target - this.#waiting.size - this.#reserved;
       if (missing <= 0 || this.#pending - this.#inFlight >= this.#o.concurrency + this.#o.prefetch) return;
       if (this.#claims.size >= (this.#backlog ? 2 : 1)) {
         // A wake-up that finds every claim in flight claims again when one returns. Not when this
@@ -268,7 +325,7 @@ export class Producer {
 
   /** Starts waiting jobs while slots are free. */
   #startWaiting(): void {
-    while (this.#inFlight < this.#o.concurrency) {
+    while (this.#inFlight + this.#handoffs.size < this.#o.concurrency) {
       const w = this.#waiting.shift();
       if (w === undefined) return;
       this.#o.unhold(w.claimed.token);

@@ -24,7 +24,7 @@ import { Expirer } from './maintenance/expirer.ts';
 import { Periodic } from './maintenance/periodic.ts';
 import { Pruner, type Retention } from './maintenance/pruner.ts';
 import { Rescuer } from './maintenance/rescuer.ts';
-import { Producer, type RunJob } from './producer.ts';
+import { Producer, type Handoff, type RunJob } from './producer.ts';
 import { ThreadPool, type ThreadPoolOptions, type ThreadPoolStats } from './threads/pool.ts';
 import { offloadVersion } from './version.ts';
 import { WorkerRegistry } from './worker-registry.ts';
@@ -200,6 +200,11 @@ export class Workers {
 
   wake(): void {
     this.#producer.wake();
+  }
+
+  /** A slot for a job of this process's enqueue to be inserted already claimed, if idle (Producer.offer). */
+  offer(task: string, queue: string): Handoff | null {
+    return this.#producer.offer(task, queue);
   }
 
   async stop(graceMs: number): Promise<void> {

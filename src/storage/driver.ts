@@ -34,6 +34,19 @@ export interface JobInsert {
   ttlMs: number | null;
   /** JSON text of the W3C trace context carrier, or null. */
   traceContext: string | null;
+  /**
+   * Insert the job already claimed by this lease (a worker of this process has a free slot for
+   * it; see Producer.offer): `running`, attempt 1, leased until the database's now + leaseMs.
+   * Only when the job is due at insert and its queue is not paused; otherwise it is inserted as
+   * without a claim, and the returned job's state says which happened.
+   */
+  claim?: InsertClaim;
+}
+
+export interface InsertClaim {
+  token: string;
+  leaseMs: number;
+  workerId: string;
 }
 
 export interface QueueInfo {
@@ -147,7 +160,9 @@ export interface Driver {
   /**
    * Inserts jobs. `atomic`: all of them or none (any conflict rolls the whole call back, and the
    * outcomes report the conflicts). Not atomic: each job stands alone (group commit of many
-   * independent enqueues). A key already used with the same fingerprint is `existing`.
+   * independent enqueues). A key already used with the same fingerprint is `existing`. A job
+   * with a `claim` is inserted `running` under that lease when it is due and its queue is not
+   * paused (an `existing` or `conflict` job is never claimed this way).
    */
   jobInsertMany(params: { jobs: JobInsert[]; atomic: boolean; tx?: unknown }): Promise<InsertOutcome[]>;
   /**

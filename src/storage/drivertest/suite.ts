@@ -38,6 +38,9 @@ export function insert(over: Partial<JobInsert> = {}): JobInsert {
 
 const claimArgs = { queues: ['default'], tasks: ['t'], workerId: 'w1', leaseMs: 30_000 };
 
+/** A claim for an insert (JobInsert.claim), with a token of its own. */
+const insertClaim = () => ({ token: `handed-${Math.random()}`, leaseMs: 30_000, workerId: 'w9' });
+
 function completion(id: string, token: string, over: Partial<JobCompletion> = {}): JobCompletion {
   return { id, token, state: 'completed', delayMs: null, refund: 0, result: '{"ok":true}', error: null, cancelReason: null, ...over };
 }
@@ -120,6 +123,59 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       assert.equal(new Set(claimed.map((c) => c.token)).size, 3, 'every lease has its own token');
       const other = await d.jobClaim({ ...claimArgs, queues: ['other'], tasks: [task], limit: 10 });
       assert.deepEqual(other.map((c) => c.job.id), [outs[2]!.job.id]);
+    });
+
+    it('an insert with a claim is running under that lease, fenced like a claimed job', async () => {
+      const task = fresh();
+      const claim = { token: 'handed-1', leaseMs: 30_000, workerId: 'w9' };
+      const insertedAfter = Date.now();
+      const [handed, plain] = await d.jobInsertMany({ jobs: [insert({ task, claim }), insert({ task })], atomic: false });
+      assert.equal(handed?.kind, 'created');
+      assert.equal(handed.job.state, 'running');
+      assert.equal(handed.job.attempt, 1);
+      assert.equal(handed.job.workerId, 'w9');
+      assert.ok(handed.job.attemptedAt !== null && handed.job.attemptedAt.getTime() >= insertedAfter - 1000);
+      const lease = handed.job.leaseExpiresAt!.getTime() - handed.job.attemptedAt.getTime();
+      assert.ok(lease >= 29_000 && lease <= 31_000, `leased for leaseMs by the database clock (${lease})`);
+      assert.equal(plain?.job.state, 'available', 'a job without a claim in the same batch is not claimed');
+      assert.equal(plain.job.attempt, 0);
+      // A claim passes the handed job over; the other one is still there to take.
+      assert.deepEqual((await d.jobClaim({ ...claimArgs, tasks: [task], limit: 10 })).map((c) => c.job.id), [plain.job.id]);
+      assert.deepEqual(await d.jobHeartbeatMany({ leases: [{ id: handed.job.id, token: 'handed-1' }], leaseMs: 30_000 }).then((h) => h.map((l) => l.id)), [handed.job.id]);
+      assert.deepEqual(await d.jobCompleteMany({ completions: [completion(handed.job.id, 'someone-else')] }), [false], 'another token is refused');
+      assert.deepEqual(await d.jobCompleteMany({ completions: [completion(handed.job.id, 'handed-1')] }), [true]);
+      assert.equal((await d.jobGet({ id: handed.job.id }))?.state, 'completed');
+    });
+
+    it('an insert with a claim is not claimed when not due, its queue is paused, or its key exists', async () => {
+      const task = fresh();
+      const queue = `${task}-paused`;
+      await d.queuePause({ name: queue });
+      try {
+        const [later, paused] = await d.jobInsertMany({ jobs: [insert({ task, delayMs: 60_000, claim: insertClaim() }), insert({ task, queue, claim: insertClaim() })], atomic: false });
+        assert.equal(later?.job.state, 'scheduled');
+        assert.equal(paused?.job.state, 'available');
+        for (const j of [later.job, paused.job]) assert.deepEqual([j.attempt, j.workerId, j.leaseExpiresAt], [0, null, null]);
+      } finally {
+        await d.queueResume({ name: queue });
+      }
+      const key = { idempotencyKey: 'k', fingerprint: 'f' };
+      const [first] = await d.jobInsertMany({ jobs: [insert({ task, ...key })], atomic: false });
+      const [again] = await d.jobInsertMany({ jobs: [insert({ task, ...key, claim: insertClaim() })], atomic: false });
+      assert.equal(again?.kind, 'existing');
+      assert.equal(again.job.id, first?.job.id);
+      assert.equal((await d.jobGet({ id: first!.job.id }))?.state, 'available', 'a replayed key claims nothing');
+    });
+
+    it('an expired lease from an insert with a claim is rescued with its attempt counted', async () => {
+      const task = fresh();
+      const [handed] = await d.jobInsertMany({ jobs: [insert({ task, claim: { token: 'handed-2', leaseMs: 30_000, workerId: 'w9' } })], atomic: false });
+      await d.testSetLeaseExpiry({ id: handed!.job.id, inMs: -1000 });
+      const rescued = await d.jobRescueExpired({ limit: 100 });
+      assert.ok(rescued.retried.includes(handed!.job.id));
+      const job = await d.jobGet({ id: handed!.job.id });
+      assert.deepEqual([job?.state, job?.attempt], ['retryable', 1]);
+      assert.deepEqual(await d.jobCompleteMany({ completions: [completion(handed!.job.id, 'handed-2')] }), [false], 'the lost lease is fenced off');
     });
 
     it('a claim over several queues takes the best jobs across all of them, in order, up to its limit', async () => {

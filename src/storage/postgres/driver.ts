@@ -142,6 +142,9 @@ export class PostgresDriver implements Driver {
         jobs.map((j) => j.expiresAt?.toISOString() ?? null),
         col('ttlMs'),
         col('traceContext'),
+        jobs.map((j) => j.claim?.token ?? null),
+        jobs.map((j) => j.claim?.leaseMs ?? null),
+        jobs.map((j) => j.claim?.workerId ?? null),
       ],
       q,
     );

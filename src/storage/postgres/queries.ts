@@ -21,17 +21,25 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
     // sequence in input order, so ids ascend in input order (the driver relies on it to match
     // returned rows to inputs). pg_notify inside RETURNING is deduplicated per (channel, payload)
     // by PostgreSQL within a transaction: one wake-up per queue, delivered at commit.
-    insert: `INSERT INTO ${t} (task, queue, state, payload, priority, max_attempts, timeout_ms, run_at, idempotency_key, fingerprint, expires_at, trace_context)
-      SELECT u.task, u.queue, CASE WHEN u.at > now() THEN 'scheduled' ELSE 'available' END, u.payload::jsonb, u.priority,
+    // A row with a claim (token, lease_ms, worker_id; JobInsert.claim) is inserted `running`
+    // under that lease when it is due and its queue is not paused, and wakes no one.
+    insert: `INSERT INTO ${t} (task, queue, state, payload, priority, max_attempts, timeout_ms, run_at, idempotency_key, fingerprint, expires_at, trace_context,
+        attempt, attempted_at, lease_token, lease_expires_at, worker_id)
+      SELECT u.task, u.queue, CASE WHEN u.claimed THEN 'running' WHEN u.at > now() THEN 'scheduled' ELSE 'available' END, u.payload::jsonb, u.priority,
              u.max_attempts, u.timeout_ms, u.at, u.idem, u.fp,
-             COALESCE(u.expires_at, now() + u.ttl_ms * interval '1 millisecond'), u.trace::jsonb
-      FROM (SELECT *, COALESCE(run_at, now() + delay_ms * interval '1 millisecond') AS at
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::text[]::timestamptz[], $8::bigint[], $9::text[], $10::text[],
-                        $11::text[]::timestamptz[], $12::bigint[], $13::text[])
-              WITH ORDINALITY AS x(task, queue, payload, priority, max_attempts, timeout_ms, run_at, delay_ms, idem, fp, expires_at, ttl_ms, trace, ord)) u
+             COALESCE(u.expires_at, now() + u.ttl_ms * interval '1 millisecond'), u.trace::jsonb,
+             CASE WHEN u.claimed THEN 1 ELSE 0 END, CASE WHEN u.claimed THEN now() END, CASE WHEN u.claimed THEN u.token END,
+             CASE WHEN u.claimed THEN now() + u.lease_ms * interval '1 millisecond' END, CASE WHEN u.claimed THEN u.worker END
+      FROM (SELECT v.*, v.token IS NOT NULL AND v.at <= now()
+                   AND NOT EXISTS (SELECT 1 FROM ${queues} pq WHERE pq.name = v.queue AND pq.paused_at IS NOT NULL) AS claimed
+            FROM (SELECT *, COALESCE(run_at, now() + delay_ms * interval '1 millisecond') AS at
+                  FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::text[]::timestamptz[], $8::bigint[], $9::text[], $10::text[],
+                              $11::text[]::timestamptz[], $12::bigint[], $13::text[], $14::text[], $15::bigint[], $16::text[])
+                    WITH ORDINALITY AS x(task, queue, payload, priority, max_attempts, timeout_ms, run_at, delay_ms, idem, fp, expires_at, ttl_ms, trace,
+                                         token, lease_ms, worker, ord)) v) u
       ORDER BY u.ord
       ON CONFLICT (task, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-      RETURNING ${JOB_SELECT}, pg_notify(${lit(wakeChannel)}, queue) AS _notified`,
+      RETURNING ${JOB_SELECT}, CASE WHEN state <> 'running' THEN pg_notify(${lit(wakeChannel)}, queue) END AS _notified`,
     existing: `SELECT ${JOB_SELECT} FROM ${t} WHERE task = $1 AND idempotency_key = $2`,
     // SKIP LOCKED: concurrent claimers pass over rows another claimer has locked instead of
     // queueing behind it, so N workers claim N disjoint batches in parallel.

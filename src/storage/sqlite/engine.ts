@@ -151,10 +151,15 @@ export class SqliteEngine {
     });
   }
 
+  #paused(queue: string): boolean {
+    return this.#stmt('SELECT 1 FROM offload_queues WHERE name = ? AND paused_at IS NOT NULL').get(queue) !== undefined;
+  }
+
   jobInsertMany(p: { jobs: JobInsert[]; atomic: boolean }): InsertOutcome[] {
     const insert = this.#stmt(`INSERT INTO offload_jobs
-      (task, queue, state, payload, priority, max_attempts, timeout_ms, run_at, created_at, idempotency_key, fingerprint, expires_at, trace_context)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      (task, queue, state, payload, priority, max_attempts, timeout_ms, run_at, created_at, idempotency_key, fingerprint, expires_at, trace_context,
+       attempt, attempted_at, lease_token, lease_expires_at, worker_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (task, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING *`);
     const existing = this.#stmt('SELECT * FROM offload_jobs WHERE task = ? AND idempotency_key = ?');
@@ -163,9 +168,12 @@ export class SqliteEngine {
       const out: InsertOutcome[] = [];
       for (const j of p.jobs) {
         const runAt = j.runAt === null ? now + j.delayMs : j.runAt.getTime();
-        const state: JobState = runAt > now ? 'scheduled' : 'available';
+        // Claimed at insert (see JobInsert.claim) only what a claim could take now.
+        const claim = j.claim !== undefined && runAt <= now && !this.#paused(j.queue) ? j.claim : null;
+        const state: JobState = claim !== null ? 'running' : runAt > now ? 'scheduled' : 'available';
         const expiresAt = j.expiresAt !== null ? j.expiresAt.getTime() : j.ttlMs !== null ? now + j.ttlMs : null;
-        const row = insert.get(j.task, j.queue, state, j.payload, j.priority, j.maxAttempts, j.timeoutMs, runAt, now, j.idempotencyKey, j.fingerprint, expiresAt, j.traceContext) as
+        const lease = claim === null ? [0, null, null, null, null] : [1, now, claim.token, now + claim.leaseMs, claim.workerId];
+        const row = insert.get(j.task, j.queue, state, j.payload, j.priority, j.maxAttempts, j.timeoutMs, runAt, now, j.idempotencyKey, j.fingerprint, expiresAt, j.traceContext, ...lease) as
           | Row
           | undefined;
         if (row !== undefined) {
