@@ -59,9 +59,13 @@ export class ChildWorkers implements WorkerGroup {
     }
   }
 
-  /** Forks `count` children on `state` and resolves once every one has its client open. */
-  static async spawn(system: SystemName, state: StateRef, count: number, job: JobKind = 'noop'): Promise<ChildWorkers> {
-    const children = await Promise.all(Array.from({ length: count }, () => WorkerChild.spawn(system, state, job)));
+  /**
+   * Forks `count` children on `state` and resolves once every one has its client open. `entry`:
+   * the script they run, worker-process.ts under this process's tsx by default, or a plain
+   * JavaScript one (plain-worker.ts) that runs without any loader.
+   */
+  static async spawn(system: SystemName, state: StateRef, count: number, job: JobKind = 'noop', entry: URL | null = null): Promise<ChildWorkers> {
+    const children = await Promise.all(Array.from({ length: count }, () => WorkerChild.spawn(system, state, job, entry)));
     return new ChildWorkers(children);
   }
 
@@ -99,9 +103,13 @@ class WorkerChild {
     proc.on('exit', (code, signal) => this.#fail(new Error(`worker process exited (code ${code}, signal ${signal})`)));
   }
 
-  static async spawn(system: SystemName, state: StateRef, job: JobKind): Promise<WorkerChild> {
-    // execArgv is inherited: the child runs under the same `--import tsx` as this process.
-    const child = new WorkerChild(fork(WORKER_ENTRY, [system, JSON.stringify(state), job], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  static async spawn(system: SystemName, state: StateRef, job: JobKind, entry: URL | null): Promise<WorkerChild> {
+    const args = [system, JSON.stringify(state), job];
+    const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
+    // execArgv is inherited by default: the child runs under the same `--import tsx` as this
+    // process. A plain JavaScript entry runs with none.
+    const proc = entry === null ? fork(WORKER_ENTRY, args, { stdio }) : fork(entry, args, { stdio, execArgv: [] });
+    const child = new WorkerChild(proc);
     await child.#reply('ready');
     return child;
   }
