@@ -77,8 +77,13 @@ export function renderTargets(targets: readonly TargetCheck[]): string {
   return targets
     .map((t) => {
       const { label, unit, better } = METRICS[t.metric];
-      const bound = `${better === 'lower' ? '<=' : '>='} ${formatValue(t.limit, unit)} ${unit}`;
-      return `${t.met ? 'met   ' : 'MISSED'}  ${t.system} ${label}: ${formatValue(t.value, unit)} ${unit} (target ${bound}; ${t.source})`;
+      const status = t.met ? 'met   ' : 'MISSED';
+      const sign = better === 'lower' ? '<=' : '>=';
+      if (t.figures !== undefined) {
+        const of = `${formatValue(t.figures.system, unit)} / ${formatValue(t.figures.peer, unit)} ${unit}`;
+        return `${status}  ${t.system} / ${t.peer} ${label}: ${formatRatio(t.value)}x (${of}; target ${sign} ${t.limit}x; ${t.source})`;
+      }
+      return `${status}  ${t.system} ${label}: ${formatValue(t.value, unit)} ${unit} (target ${sign} ${formatValue(t.limit, unit)} ${unit}; ${t.source})`;
     })
     .join('\n');
 }

@@ -16,6 +16,6 @@ function walk(dir) {
 }
 
 const only = process.argv.slice(2);
-const files = only.length > 0 ? only : [...walk('src'), ...walk('test')].sort();
+const files = only.length > 0 ? only : [...walk('src'), ...walk('test'), ...walk('bench')].sort();
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);
