@@ -310,7 +310,9 @@ export class Offload {
   }
 
   /**
-   * Enqueues one job. Concurrent calls share transactions (group commit).
+   * Enqueues one job. Concurrent calls share transactions (group commit). When a worker of this
+   * process is idle, it takes the job in the insert itself: the job returned is then `running`
+   * (attempt 1) and starts on the next turn of the event loop, without a claim.
    * @example
    * const { job, created } = await offload.enqueue(resize, { url, width: 200 }, { idempotencyKey: `resize:${id}` })
    */
@@ -335,17 +337,27 @@ export class Offload {
         outcome = await written;
       }
     } catch (err) {
-      handoff?.take(null);
       this.#admission.release(insert.queue, 1);
+      if (handoff !== null) {
+        // The error may have come after the commit (a connection lost on the way back): a job
+        // inserted under our lease would wait for the rescuer and lose an attempt it never ran.
+        // Give the lease back; if the store cannot be reached for that either, the rescuer it is.
+        await this.#driver.jobUnclaim({ token: handoff.claim.token }).catch(() => false);
+        handoff.take(null);
+      }
       throw err;
     }
-    // A job handed over is running: it never waited, so it takes no room in the backlog.
-    const handed = outcome.kind === 'created' && outcome.job.state === 'running';
-    if (outcome.kind !== 'created' || handed) this.#admission.release(insert.queue, 1);
-    // Inside a caller's transaction the job is invisible until commit: a wake-up now would find nothing.
-    if (o.tx === undefined) this.#afterInsert([outcome]);
-    // After job:enqueued, so that listeners hear of the job before it starts.
-    handoff?.take(handed ? outcome.job : null);
+    let handed = false;
+    try {
+      // A job handed over is running: it never waited, so it takes no room in the backlog.
+      handed = outcome.kind === 'created' && outcome.job.state === 'running';
+      if (outcome.kind !== 'created' || handed) this.#admission.release(insert.queue, 1);
+      // Inside a caller's transaction the job is invisible until commit: a wake-up now would find nothing.
+      if (o.tx === undefined) this.#afterInsert([outcome]);
+    } finally {
+      // After job:enqueued, so that listeners hear of the job before it starts.
+      handoff?.take(handed ? outcome.job : null);
+    }
     return this.#result(outcome, def);
   }
 

@@ -33,10 +33,14 @@
  * Handed over at enqueue: while this producer is idle (its last claim found no backlog, nothing
  * waits locally, and a slot is free that no claim in flight has reserved), an enqueue of this
  * process for one of its queues and tasks may insert the job already claimed by it (`offer`,
- * JobInsert.claim): the job starts as the insert returns, without the claim's round trip after
- * it, and the store does one write less for it. Idle means the store had nothing due for us at
- * the last claim, so the job jumps no queue. The slot is held from the offer until the insert's
- * outcome (`take`); a stop waits for held slots like for claims.
+ * JobInsert.claim): the job starts on the turn after the insert returns, without the claim's
+ * round trip after it, and the store does one write less for it. It starts in the producer's own
+ * async context, never the enqueuing caller's (a request's AsyncLocalStorage, its active span),
+ * and after `enqueue` has returned, so a handler's synchronous part never delays the caller. Idle
+ * means the store had nothing due for us at the last claim and no wake-up is pending, so the job
+ * jumps the queue only ahead of jobs that became due since (a retry's backoff ending, say), and
+ * only until the next claim. The slot is held from the offer until the job starts (or the insert
+ * says it was not claimed: `take`); a stop waits for held slots like for claims.
  *
  * Held back: while `mayClaim()` says no (the event loop is overloaded, see loop-health.ts) no
  * claim starts, so a drowning process takes no more work; jobs already running go on. Whoever
@@ -44,6 +48,7 @@
  *
  * Failures (store unreachable) are reported as `error` events and retried on the next poll.
  */
+import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { OffloadError } from '../errors.ts';
@@ -114,8 +119,10 @@ export class Producer {
   readonly #claims = new Set<Promise<void>>();
   /** Jobs asked for by the claims in flight. */
   #reserved = 0;
-  /** Slots held for jobs being inserted claimed (offer); each settles when its insert has. */
+  /** Slots held for jobs being inserted claimed (offer); each settles when its job started or was not claimed. */
   readonly #handoffs = new Set<Promise<void>>();
+  /** Where handed-over jobs start (see offer): this producer's async context, not an enqueuer's. */
+  readonly #scope = new AsyncResource('offload.producer');
   /** The last claim came back full: more work is probably due. */
   #backlog = false;
   /** A wake-up arrived while no further claim could start. */
@@ -195,8 +202,10 @@ export class Producer {
    * (see the header); null otherwise. The insert carries `claim`; its outcome goes to `take`.
    */
   offer(task: string, queue: string): Handoff | null {
-    // Idle: a claim has answered, and the last one found no backlog; nothing waits here.
-    if (!this.#running || this.#lastClaimAt === null || this.#backlog || this.#waiting.size > 0 || !this.#o.mayClaim()) return null;
+    // Idle: a claim has answered, the last one found no backlog, and no wake-up waits to claim
+    // (for a job that finished, a NOTIFY, a retry); nothing waits here.
+    if (!this.#running || this.#lastClaimAt === null || this.#backlog || this.#tick || this.#wanted) return null;
+    if (this.#waiting.size > 0 || !this.#o.mayClaim()) return null;
     // A slot nobody holds: not running a job, not held for another insert, not reserved by a claim in flight.
     const busy = this.#inFlight + this.#handoffs.size + this.#reserved;
     if (busy >= this.#o.concurrency || this.#pending - this.#inFlight >= this.#o.concurrency + this.#o.prefetch) return null;
@@ -211,16 +220,22 @@ export class Producer {
       take: (job) => {
         if (taken) return;
         taken = true;
-        this.#handoffs.delete(slot);
-        if (job !== null && job.state === 'running') {
-          const claimed = { job, token: claim.token };
-          // Stopped while the insert was out: the job goes back to the store like a claimed one.
-          if (this.#running) this.#start(claimed);
-          else this.#decide({ claimed, since: performance.now() }, { kind: 'released' });
-        } else {
+        if (job === null || job.state !== 'running') {
+          this.#handoffs.delete(slot);
           this.wake();
+          settle();
+          return;
         }
-        settle();
+        const claimed = { job, token: claim.token };
+        this.#scope.runInAsyncScope(() =>
+          setImmediate(() => {
+            this.#handoffs.delete(slot);
+            // Stopped meanwhile: the job goes back to the store like a claimed one.
+            if (this.#running) this.#start(claimed);
+            else this.#decide({ claimed, since: performance.now() }, { kind: 'released' });
+            settle();
+          }),
+        );
       },
     };
   }

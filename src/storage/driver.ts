@@ -37,8 +37,8 @@ export interface JobInsert {
   /**
    * Insert the job already claimed by this lease (a worker of this process has a free slot for
    * it; see Producer.offer): `running`, attempt 1, leased until the database's now + leaseMs.
-   * Only when the job is due at insert and its queue is not paused; otherwise it is inserted as
-   * without a claim, and the returned job's state says which happened.
+   * Only when the job is due at insert, not past its start deadline, and its queue is not paused;
+   * otherwise it is inserted as without a claim, and the returned job's state says which happened.
    */
   claim?: InsertClaim;
 }
@@ -161,10 +161,17 @@ export interface Driver {
    * Inserts jobs. `atomic`: all of them or none (any conflict rolls the whole call back, and the
    * outcomes report the conflicts). Not atomic: each job stands alone (group commit of many
    * independent enqueues). A key already used with the same fingerprint is `existing`. A job
-   * with a `claim` is inserted `running` under that lease when it is due and its queue is not
-   * paused (an `existing` or `conflict` job is never claimed this way).
+   * with a `claim` is inserted `running` under that lease when it is due, not past its start
+   * deadline and its queue is not paused (an `existing` or `conflict` job is never claimed this way).
    */
   jobInsertMany(params: { jobs: JobInsert[]; atomic: boolean; tx?: unknown }): Promise<InsertOutcome[]>;
+  /**
+   * Gives back the lease `token` of a job still `running` under it, without an attempt: back to
+   * `available`, as a release. For an insert with a claim that reported an error, which may have
+   * come after its commit (the job would otherwise wait for the rescuer, charged an attempt it
+   * never ran). Returns whether a job held that lease; a second call finds none.
+   */
+  jobUnclaim(params: { token: string }): Promise<boolean>;
   /**
    * Leases up to `limit` due jobs of `queues` whose task is among `tasks` (a worker never takes a
    * job it has no code for), best priority first, each with a fresh lease token. Never a job of a

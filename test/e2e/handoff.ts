@@ -1,10 +1,13 @@
 /**
  * Handing a job over at enqueue (Producer.offer), run once per store: an idle worker of the
- * enqueuing process takes the job in its own insert, so the handler starts before `enqueue`
- * returns. Every case where that must not happen is here too: a busy worker, a paused queue, a
- * caller's transaction, a replayed key; and a stop while the insert is out leaves nothing running.
+ * enqueuing process takes the job in its own insert, so the handler starts without a claim, on
+ * the turn after `enqueue` returns, in the worker's async context. Every case where that must not
+ * happen is here too: a busy worker, a paused queue, a caller's transaction, a replayed key; a stop
+ * while the insert is out leaves nothing running, and an insert error after its commit gives the
+ * lease back.
  */
 import assert from 'node:assert/strict';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, it } from 'node:test';
 import { defineTask, isOffloadError, type Offload } from '../../src/index.ts';
 import type { Driver } from '../../src/storage/driver.ts';
@@ -12,16 +15,49 @@ import type { TestStore } from '../stores.ts';
 import { client, deferred, storeLifecycle } from './helpers.ts';
 
 /**
- * Resolves once the worker's first claim has answered and no job of it runs. Its workers run with
- * prefetch 0, so a claim in flight (after a job ends) reserves half the slots at most, and a job
- * can be handed over meanwhile.
+ * Resolves once no job of the worker runs and a claim has answered (since `after`, when given:
+ * a finished job wakes the producer, whose claim must be over before it counts as idle again).
  */
-async function idle(o: Offload): Promise<void> {
+async function idle(o: Offload, after: Date | null = null): Promise<void> {
   for (;;) {
     const w = (await o.stats()).workers;
-    if (w !== null && w.lastClaimAt !== null && w.running === 0) return;
+    if (w !== null && w.lastClaimAt !== null && w.running === 0 && (after === null || w.lastClaimAt >= after)) return;
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** The store's driver, counting its claims. */
+function countingClaims(d: Driver): { driver: Driver; claims: () => number } {
+  let n = 0;
+  const driver = new Proxy(d, {
+    get(target, key) {
+      if (key === 'jobClaim') {
+        return (p: Parameters<Driver['jobClaim']>[0]) => {
+          n++;
+          return target.jobClaim(p);
+        };
+      }
+      const v: unknown = Reflect.get(target, key, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { driver, claims: () => n };
+}
+
+/** The store's driver whose inserts commit and then report an error (a connection lost on the way back). */
+function insertsFailAfterCommit(d: Driver): Driver {
+  return new Proxy(d, {
+    get(target, key) {
+      if (key === 'jobInsertMany') {
+        return async (p: Parameters<Driver['jobInsertMany']>[0]) => {
+          await target.jobInsertMany(p);
+          throw new Error('connection lost after the commit');
+        };
+      }
+      const v: unknown = Reflect.get(target, key, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 /** The store's driver with its inserts held until `open` is called (a slow insert, on demand). */
@@ -49,30 +85,64 @@ export function handoffSuite(make: () => TestStore): void {
   describe(`hand-over at enqueue: ${store.name}`, () => {
     const { use, name } = storeLifecycle(store);
 
+    const als = new AsyncLocalStorage<string>();
+
     function recording() {
       const started: string[] = [];
+      const contexts: Array<string | undefined> = [];
+      const first = deferred();
       const task = defineTask({
         name: name('quick'),
         handler: (_p: { i?: number }, ctx) => {
           started.push(ctx.jobId);
+          contexts.push(als.getStore());
+          first.resolve();
           return { attempt: ctx.attempt };
         },
       });
-      return { started, task };
+      return { started, contexts, first, task };
     }
 
-    it('an idle worker starts the job before enqueue returns, as its first attempt', async () => {
-      const { started, task } = recording();
-      const o = use(client(store, { tasks: [task] }));
+    it('an idle worker takes the job in its insert: started without a claim, after enqueue returned, as its first attempt', async () => {
+      const { started, first, task } = recording();
+      const counted = countingClaims(store.open());
+      // No poll in the window: every claim here would be the producer's answer to a wake-up.
+      const o = use(client({ ...store, open: () => counted.driver }, { tasks: [task], pollMs: 60_000 }));
       await o.start({ concurrency: 2, prefetch: 0 });
       await idle(o);
+      const claims = counted.claims();
       const { job, created } = await o.enqueue(task, { i: 1 });
-      assert.equal(created, true);
-      assert.deepEqual(started, [job.id], 'the handler ran before enqueue returned');
-      assert.equal(job.state, 'running');
+      assert.deepEqual([created, job.state, job.attempt], [true, 'running', 1]);
+      assert.deepEqual(started, [], 'the handler does not run inside enqueue');
+      await first.promise;
+      assert.deepEqual(started, [job.id]);
+      assert.equal(counted.claims(), claims, 'no claim took it');
       const done = await o.jobs.waitFor(job.id);
       assert.deepEqual([done.state, done.attempt, done.result], ['completed', 1, { attempt: 1 }]);
       assert.equal(done.workerId, (await o.stats()).workers?.id);
+    });
+
+    it("a handed-over job runs in the worker's async context, not the enqueuing caller's", async () => {
+      const { contexts, first, task } = recording();
+      const o = use(client(store, { tasks: [task] }));
+      await o.start({ concurrency: 2, prefetch: 0 });
+      await idle(o);
+      const { job } = await als.run('the request', () => o.enqueue(task, {}));
+      assert.equal(job.state, 'running');
+      await first.promise;
+      assert.deepEqual(contexts, [undefined]);
+    });
+
+    it('an insert that reports an error after its commit gives the lease back: the job runs, no attempt lost', async () => {
+      const { started, task } = recording();
+      const o = use(client({ ...store, open: () => insertsFailAfterCommit(store.open()) }, { tasks: [task] }));
+      await o.start({ concurrency: 2, prefetch: 0 });
+      await idle(o);
+      await assert.rejects(o.enqueue(task, { i: 7 }, { idempotencyKey: 'lost-reply' }), /connection lost after the commit/);
+      const [job] = (await o.jobs.list({ task: task.name })).jobs;
+      assert.ok(job !== undefined, 'the insert did commit');
+      const done = await o.jobs.waitFor(job.id);
+      assert.deepEqual([done.state, done.attempt, started], ['completed', 1, [job.id]]);
     });
 
     it('a worker with no free slot leaves the job to a claim', async () => {
@@ -118,28 +188,39 @@ export function handoffSuite(make: () => TestStore): void {
       await o.start({ concurrency: 2, prefetch: 0 });
       await idle(o);
       const first = await o.enqueue(task, { i: 1 }, { idempotencyKey: 'once' });
-      await o.jobs.waitFor(first.job.id);
-      await idle(o);
+      await idle(o, (await o.jobs.waitFor(first.job.id)).finishedAt);
       const again = await o.enqueue(task, { i: 1 }, { idempotencyKey: 'once' });
       assert.deepEqual([again.created, again.job.id, again.job.state], [false, first.job.id, 'completed']);
       assert.deepEqual(started, [first.job.id]);
     });
 
     it('a handed-over job takes no room in a bounded backlog', async () => {
-      const { started, task } = recording();
+      const gate = deferred();
+      let running = 0;
+      const hold = defineTask({
+        name: name('held'),
+        handler: async () => {
+          running++;
+          await gate.promise;
+        },
+      });
       const queue = name('bounded');
-      const o = use(client(store, { tasks: [task], queues: { [queue]: { maxBacklog: 1 } } }));
-      await o.start({ concurrency: 2, prefetch: 0, queues: [queue] });
+      const o = use(client(store, { tasks: [hold], queues: { [queue]: { maxBacklog: 1 } } }));
+      await o.start({ concurrency: 4, prefetch: 0, queues: [queue] });
       await idle(o);
-      // Back to back, well within one refresh of the backlog count: each would count as waiting
-      // (and the second be refused) if a running job kept its room.
-      for (let i = 0; i < 4; i++) {
-        const { job } = await o.enqueue(task, { i }, { queue });
+      // Back to back, well within one refresh of the backlog count, and no job ends meanwhile (so
+      // no claim makes the worker busy): each would count as waiting, and the second be refused,
+      // if a running job kept its room.
+      const jobs = [];
+      for (let i = 0; i < 3; i++) {
+        const { job } = await o.enqueue(hold, { i }, { queue });
         assert.equal(job.state, 'running');
-        await o.jobs.waitFor(job.id);
-        await idle(o);
+        jobs.push(job);
       }
-      assert.equal(started.length, 4);
+      await new Promise((r) => setImmediate(r));
+      assert.equal(running, 3);
+      gate.resolve();
+      for (const job of jobs) assert.equal((await o.jobs.waitFor(job.id)).state, 'completed');
     });
 
     it('a stop while the insert is out waits for it and hands the job back unstarted', async () => {
@@ -156,6 +237,7 @@ export function handoffSuite(make: () => TestStore): void {
       assert.equal(stopped, false, 'the stop waits for the insert that holds a slot');
       gated.open();
       const { job } = await enqueued;
+      assert.equal(job.state, 'running', 'inserted claimed');
       await stopping;
       const after = await o.jobs.get(job.id);
       assert.deepEqual([after?.state, after?.attempt, started.length], ['available', 0, 0]);

@@ -147,15 +147,32 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       assert.equal((await d.jobGet({ id: handed.job.id }))?.state, 'completed');
     });
 
-    it('an insert with a claim is not claimed when not due, its queue is paused, or its key exists', async () => {
+    it('jobUnclaim gives a lease back without its attempt, once', async () => {
+      const task = fresh();
+      const [handed] = await d.jobInsertMany({ jobs: [insert({ task, claim: { token: 'handed-3', leaseMs: 30_000, workerId: 'w9' } })], atomic: false });
+      assert.equal(await d.jobUnclaim({ token: 'handed-3' }), true);
+      const job = await d.jobGet({ id: handed!.job.id });
+      assert.deepEqual([job?.state, job?.attempt, job?.leaseExpiresAt], ['available', 0, null]);
+      assert.equal(await d.jobUnclaim({ token: 'handed-3' }), false, 'a second call finds no lease');
+      assert.deepEqual(await d.jobCompleteMany({ completions: [completion(handed!.job.id, 'handed-3')] }), [false], 'the lease is gone');
+      const [claimed] = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 1 });
+      assert.deepEqual([claimed?.job.id, claimed?.job.attempt], [handed!.job.id, 1], 'claimable again, its attempt counted once');
+      assert.equal(await d.jobUnclaim({ token: 'no-such-token' }), false);
+    });
+
+    it('an insert with a claim is not claimed when not due, past its start deadline, its queue is paused, or its key exists', async () => {
       const task = fresh();
       const queue = `${task}-paused`;
       await d.queuePause({ name: queue });
       try {
-        const [later, paused] = await d.jobInsertMany({ jobs: [insert({ task, delayMs: 60_000, claim: insertClaim() }), insert({ task, queue, claim: insertClaim() })], atomic: false });
+        const [later, paused, late] = await d.jobInsertMany({
+          jobs: [insert({ task, delayMs: 60_000, claim: insertClaim() }), insert({ task, queue, claim: insertClaim() }), insert({ task, expiresAt: new Date(Date.now() - 1000), claim: insertClaim() })],
+          atomic: false,
+        });
         assert.equal(later?.job.state, 'scheduled');
         assert.equal(paused?.job.state, 'available');
-        for (const j of [later.job, paused.job]) assert.deepEqual([j.attempt, j.workerId, j.leaseExpiresAt], [0, null, null]);
+        assert.equal(late?.job.state, 'available', 'past its start deadline: left for the expirer');
+        for (const j of [later.job, paused.job, late.job]) assert.deepEqual([j.attempt, j.workerId, j.leaseExpiresAt], [0, null, null]);
       } finally {
         await d.queueResume({ name: queue });
       }

@@ -200,6 +200,10 @@ export class PostgresDriver implements Driver {
     return rows.map((r) => ({ id: r.id, token: r.lease_token, cancelRequested: r.cancel_requested }));
   }
 
+  async jobUnclaim(p: { token: string }): Promise<boolean> {
+    return (await this.#run<{ id: string }>(this.#q.unclaim, [p.token])).length === 1;
+  }
+
   async jobCancelRequested(p: { ids: readonly string[] }): Promise<string[]> {
     if (p.ids.length === 0) return [];
     return (await this.#run<{ id: string }>(this.#q.cancelRequested, [p.ids])).map((r) => r.id);

@@ -30,7 +30,7 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
              COALESCE(u.expires_at, now() + u.ttl_ms * interval '1 millisecond'), u.trace::jsonb,
              CASE WHEN u.claimed THEN 1 ELSE 0 END, CASE WHEN u.claimed THEN now() END, CASE WHEN u.claimed THEN u.token END,
              CASE WHEN u.claimed THEN now() + u.lease_ms * interval '1 millisecond' END, CASE WHEN u.claimed THEN u.worker END
-      FROM (SELECT v.*, v.token IS NOT NULL AND v.at <= now()
+      FROM (SELECT v.*, v.token IS NOT NULL AND v.at <= now() AND (v.expires_at IS NULL OR v.expires_at > now())
                    AND NOT EXISTS (SELECT 1 FROM ${queues} pq WHERE pq.name = v.queue AND pq.paused_at IS NOT NULL) AS claimed
             FROM (SELECT *, COALESCE(run_at, now() + delay_ms * interval '1 millisecond') AS at
                   FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::text[]::timestamptz[], $8::bigint[], $9::text[], $10::text[],
@@ -40,6 +40,9 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
       ORDER BY u.ord
       ON CONFLICT (task, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING ${JOB_SELECT}, CASE WHEN state <> 'running' THEN pg_notify(${lit(wakeChannel)}, queue) END AS _notified`,
+    // By token alone: only a few rows are running, and this runs only after a failed insert.
+    unclaim: `UPDATE ${t} SET state = 'available', attempt = attempt - 1, lease_token = NULL, lease_expires_at = NULL
+      WHERE lease_token = $1 AND state = 'running' RETURNING id`,
     existing: `SELECT ${JOB_SELECT} FROM ${t} WHERE task = $1 AND idempotency_key = $2`,
     // SKIP LOCKED: concurrent claimers pass over rows another claimer has locked instead of
     // queueing behind it, so N workers claim N disjoint batches in parallel.

@@ -120,6 +120,7 @@ export class SqliteDriver implements Driver {
     });
   jobHeartbeatMany: Driver['jobHeartbeatMany'] = (p) => this.#call('jobHeartbeatMany', p);
   jobCancelRequested: Driver['jobCancelRequested'] = (p) => this.#call('jobCancelRequested', p);
+  jobUnclaim: Driver['jobUnclaim'] = (p) => this.#call('jobUnclaim', p);
   jobCompleteMany: Driver['jobCompleteMany'] = (p) => this.#call('jobCompleteMany', p);
   jobProgress: Driver['jobProgress'] = (p) => this.#call('jobProgress', p);
   jobGet: Driver['jobGet'] = (p) => this.#call('jobGet', p);

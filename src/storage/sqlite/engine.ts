@@ -168,10 +168,11 @@ export class SqliteEngine {
       const out: InsertOutcome[] = [];
       for (const j of p.jobs) {
         const runAt = j.runAt === null ? now + j.delayMs : j.runAt.getTime();
-        // Claimed at insert (see JobInsert.claim) only what a claim could take now.
-        const claim = j.claim !== undefined && runAt <= now && !this.#paused(j.queue) ? j.claim : null;
-        const state: JobState = claim !== null ? 'running' : runAt > now ? 'scheduled' : 'available';
         const expiresAt = j.expiresAt !== null ? j.expiresAt.getTime() : j.ttlMs !== null ? now + j.ttlMs : null;
+        // Claimed at insert (see JobInsert.claim) only what a claim could take now.
+        const claimable = runAt <= now && (expiresAt === null || expiresAt > now);
+        const claim = j.claim !== undefined && claimable && !this.#paused(j.queue) ? j.claim : null;
+        const state: JobState = claim !== null ? 'running' : runAt > now ? 'scheduled' : 'available';
         const lease = claim === null ? [0, null, null, null, null] : [1, now, claim.token, now + claim.leaseMs, claim.workerId];
         const row = insert.get(j.task, j.queue, state, j.payload, j.priority, j.maxAttempts, j.timeoutMs, runAt, now, j.idempotencyKey, j.fingerprint, expiresAt, j.traceContext, ...lease) as
           | Row
@@ -255,6 +256,12 @@ export class SqliteEngine {
       }
       return held;
     });
+  }
+
+  jobUnclaim(p: { token: string }): boolean {
+    const s = this.#stmt(`UPDATE offload_jobs SET state = 'available', attempt = attempt - 1, lease_token = NULL, lease_expires_at = NULL
+      WHERE lease_token = ? AND state = 'running'`);
+    return this.#write(() => s.run(p.token).changes === 1);
   }
 
   jobCancelRequested(p: { ids: readonly string[] }): string[] {
