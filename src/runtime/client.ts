@@ -337,14 +337,17 @@ export class Offload {
         outcome = await written;
       }
     } catch (err) {
-      this.#admission.release(insert.queue, 1);
       if (handoff !== null) {
         // The error may have come after the commit (a connection lost on the way back): a job
         // inserted under our lease would wait for the rescuer and lose an attempt it never ran.
-        // Give the lease back; if the store cannot be reached for that either, the rescuer it is.
-        await this.#driver.jobUnclaim({ token: handoff.claim.token }).catch(() => false);
-        handoff.take(null);
+        // Give the lease back, without holding up the caller's error (the slot stays held until
+        // it is done); if the store cannot be reached for that either, the rescuer it is.
+        void this.#driver
+          .jobUnclaim({ token: handoff.claim.token })
+          .catch(() => false)
+          .then(() => handoff.take(null));
       }
+      this.#admission.release(insert.queue, 1);
       throw err;
     }
     let handed = false;

@@ -34,9 +34,9 @@
  * waits locally, and a slot is free that no claim in flight has reserved), an enqueue of this
  * process for one of its queues and tasks may insert the job already claimed by it (`offer`,
  * JobInsert.claim): the job starts on the turn after the insert returns, without the claim's
- * round trip after it, and the store does one write less for it. It starts in the producer's own
- * async context, never the enqueuing caller's (a request's AsyncLocalStorage, its active span),
- * and after `enqueue` has returned, so a handler's synchronous part never delays the caller. Idle
+ * round trip after it, and the store does one write less for it. Like every claim it starts in
+ * the producer's own async context (SCOPE), never the enqueuing caller's (a request's
+ * AsyncLocalStorage, its active span), and after `enqueue` has returned, so a handler's synchronous part never delays the caller. Idle
  * means the store had nothing due for us at the last claim and no wake-up is pending, so the job
  * jumps the queue only ahead of jobs that became due since (a retry's backoff ending, say), and
  * only until the next claim. The slot is held from the offer until the job starts (or the insert
@@ -64,6 +64,13 @@ import { LocalQueue, type Waiting } from './local-queue.ts';
  * process wait at most this plus one job's synchronous part.
  */
 const CHAIN_MS = 2;
+
+/**
+ * The async context claims and starts run in: the one this module was loaded in, not that of
+ * whoever woke the producer (an enqueue inside a request, with its AsyncLocalStorage and active
+ * span), so no caller's context leaks into the jobs a claim or a hand-over starts.
+ */
+const SCOPE = new AsyncResource('offload.producer');
 
 export interface ProducerOptions {
   queues: readonly string[];
@@ -121,8 +128,6 @@ export class Producer {
   #reserved = 0;
   /** Slots held for jobs being inserted claimed (offer); each settles when its job started or was not claimed. */
   readonly #handoffs = new Set<Promise<void>>();
-  /** Where handed-over jobs start (see offer): this producer's async context, not an enqueuer's. */
-  readonly #scope = new AsyncResource('offload.producer');
   /** The last claim came back full: more work is probably due. */
   #backlog = false;
   /** A wake-up arrived while no further claim could start. */
@@ -227,11 +232,12 @@ export class Producer {
           return;
         }
         const claimed = { job, token: claim.token };
-        this.#scope.runInAsyncScope(() =>
+        SCOPE.runInAsyncScope(() =>
           setImmediate(() => {
             this.#handoffs.delete(slot);
-            // Stopped meanwhile: the job goes back to the store like a claimed one.
-            if (this.#running) this.#start(claimed);
+            // Stopped meanwhile, or its start deadline passed: back to the store like a claimed job.
+            const late = job.expiresAt !== null && job.expiresAt.getTime() <= Date.now();
+            if (this.#running && !late) this.#start(claimed);
             else this.#decide({ claimed, since: performance.now() }, { kind: 'released' });
             settle();
           }),
@@ -249,11 +255,13 @@ export class Producer {
   wake(): void {
     if (!this.#running || this.#tick) return;
     this.#tick = true;
-    setImmediate(() => {
-      this.#tick = false;
-      this.#chainSince = null;
-      this.#fill();
-    });
+    SCOPE.runInAsyncScope(() =>
+      setImmediate(() => {
+        this.#tick = false;
+        this.#chainSince = null;
+        this.#fill();
+      }),
+    );
   }
 
   /**

@@ -107,7 +107,7 @@ export function handoffSuite(make: () => TestStore): void {
       const { started, first, task } = recording();
       const counted = countingClaims(store.open());
       // No poll in the window: every claim here would be the producer's answer to a wake-up.
-      const o = use(client({ ...store, open: () => counted.driver }, { tasks: [task], pollMs: 60_000 }));
+      const o = use(client({ ...store, open: () => counted.driver }, { tasks: [task], pollMs: 60_000, loop: false }));
       await o.start({ concurrency: 2, prefetch: 0 });
       await idle(o);
       const claims = counted.claims();
@@ -124,7 +124,7 @@ export function handoffSuite(make: () => TestStore): void {
 
     it("a handed-over job runs in the worker's async context, not the enqueuing caller's", async () => {
       const { contexts, first, task } = recording();
-      const o = use(client(store, { tasks: [task] }));
+      const o = use(client(store, { tasks: [task], loop: false }));
       await o.start({ concurrency: 2, prefetch: 0 });
       await idle(o);
       const { job } = await als.run('the request', () => o.enqueue(task, {}));
@@ -135,7 +135,7 @@ export function handoffSuite(make: () => TestStore): void {
 
     it('an insert that reports an error after its commit gives the lease back: the job runs, no attempt lost', async () => {
       const { started, task } = recording();
-      const o = use(client({ ...store, open: () => insertsFailAfterCommit(store.open()) }, { tasks: [task] }));
+      const o = use(client({ ...store, open: () => insertsFailAfterCommit(store.open()) }, { tasks: [task], loop: false }));
       await o.start({ concurrency: 2, prefetch: 0 });
       await idle(o);
       await assert.rejects(o.enqueue(task, { i: 7 }, { idempotencyKey: 'lost-reply' }), /connection lost after the commit/);
@@ -156,7 +156,7 @@ export function handoffSuite(make: () => TestStore): void {
           await gate.promise;
         },
       });
-      const o = use(client(store, { tasks: [task, hold] }));
+      const o = use(client(store, { tasks: [task, hold], loop: false }));
       await o.start({ concurrency: 1 });
       await idle(o);
       const holder = await o.enqueue(hold, {});
@@ -169,22 +169,26 @@ export function handoffSuite(make: () => TestStore): void {
       assert.equal((await o.jobs.waitFor(job.id)).state, 'completed');
     });
 
-    it("a paused queue's job is not handed over", async () => {
-      const { started, task } = recording();
-      const o = use(client(store, { tasks: [task] }));
+    it("a paused queue's job is not handed over; claimed after the resume, in the worker's context", async () => {
+      const { started, contexts, task } = recording();
+      const o = use(client(store, { tasks: [task], loop: false }));
       const queue = name('paused');
       await o.queues.pause(queue);
       await o.start({ concurrency: 2, prefetch: 0, queues: [queue] });
       await idle(o);
       const { job } = await o.enqueue(task, {}, { queue });
       assert.deepEqual([job.state, job.attempt, started.length], ['available', 0, 0]);
-      await o.queues.resume(queue);
+      // The enqueue woke the producer (its insert claimed nothing): once that claim is over, the
+      // resume's wake-up is what claims, and the claim runs in the producer's context, not the resumer's.
+      await idle(o, new Date());
+      await als.run('the resume', () => o.queues.resume(queue));
       assert.equal((await o.jobs.waitFor(job.id)).state, 'completed');
+      assert.deepEqual(contexts, [undefined]);
     });
 
     it('a replayed idempotency key returns the existing job and runs nothing again', async () => {
       const { started, task } = recording();
-      const o = use(client(store, { tasks: [task] }));
+      const o = use(client(store, { tasks: [task], loop: false }));
       await o.start({ concurrency: 2, prefetch: 0 });
       await idle(o);
       const first = await o.enqueue(task, { i: 1 }, { idempotencyKey: 'once' });
@@ -205,7 +209,7 @@ export function handoffSuite(make: () => TestStore): void {
         },
       });
       const queue = name('bounded');
-      const o = use(client(store, { tasks: [hold], queues: { [queue]: { maxBacklog: 1 } } }));
+      const o = use(client(store, { tasks: [hold], queues: { [queue]: { maxBacklog: 1 } }, loop: false }));
       await o.start({ concurrency: 4, prefetch: 0, queues: [queue] });
       await idle(o);
       // Back to back, well within one refresh of the backlog count, and no job ends meanwhile (so
@@ -245,7 +249,7 @@ export function handoffSuite(make: () => TestStore): void {
 
     it('an enqueue in a caller transaction is never handed over (where the store has them)', async (t) => {
       const { started, task } = recording();
-      const o = use(client(store, { tasks: [task] }));
+      const o = use(client(store, { tasks: [task], loop: false }));
       if (!o.driver.capabilities.callerTransactions) {
         await assert.rejects(o.enqueue(task, {}, { tx: {} }), (err: unknown) => isOffloadError(err, 'OFFLOAD_UNSUPPORTED'));
         t.diagnostic(`${store.name}: no caller transactions (embedded store); the refusal is what is tested`);
@@ -269,7 +273,7 @@ export function handoffSuite(make: () => TestStore): void {
     });
 
     function createWith(driver: Driver, task: ReturnType<typeof recording>['task']): Offload {
-      return client({ ...store, open: () => driver }, { tasks: [task] });
+      return client({ ...store, open: () => driver }, { tasks: [task], loop: false });
     }
   });
 }

@@ -13,11 +13,13 @@ import { defineTask, isOffloadError, type Offload } from '../../src/index.ts';
 import type { TestStore } from '../stores.ts';
 import { client, deferred, nextEvent, storeLifecycle } from './helpers.ts';
 
-/** Resolves once the process holds `n` claimed jobs waiting for a slot. */
+/** Resolves once the process holds `n` claimed jobs waiting for a slot; fails after 15 s, saying how many do. */
 async function waitingReaches(o: Offload, n: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
   for (;;) {
     const w = (await o.stats()).workers;
     if (w !== null && w.waiting >= n) return;
+    if (Date.now() > deadline) assert.fail(`${w?.waiting ?? 'no'} jobs wait for a slot after 15 s, not ${n} (running: ${w?.running ?? 0})`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

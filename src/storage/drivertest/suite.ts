@@ -158,6 +158,9 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       const [claimed] = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 1 });
       assert.deepEqual([claimed?.job.id, claimed?.job.attempt], [handed!.job.id, 1], 'claimable again, its attempt counted once');
       assert.equal(await d.jobUnclaim({ token: 'no-such-token' }), false);
+      assert.deepEqual(await d.jobCompleteMany({ completions: [completion(claimed!.job.id, claimed!.token)] }), [true]);
+      assert.equal(await d.jobUnclaim({ token: claimed!.token }), false, 'a finished job is not running: nothing to give back');
+      assert.equal((await d.jobGet({ id: claimed!.job.id }))?.state, 'completed');
     });
 
     it('an insert with a claim is not claimed when not due, past its start deadline, its queue is paused, or its key exists', async () => {
@@ -166,7 +169,7 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       await d.queuePause({ name: queue });
       try {
         const [later, paused, late] = await d.jobInsertMany({
-          jobs: [insert({ task, delayMs: 60_000, claim: insertClaim() }), insert({ task, queue, claim: insertClaim() }), insert({ task, expiresAt: new Date(Date.now() - 1000), claim: insertClaim() })],
+          jobs: [insert({ task, delayMs: 60_000, claim: insertClaim() }), insert({ task, queue, claim: insertClaim() }), insert({ task, expiresAt: new Date(Date.now() - 60_000), claim: insertClaim() })],
           atomic: false,
         });
         assert.equal(later?.job.state, 'scheduled');
