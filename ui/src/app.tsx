@@ -98,8 +98,7 @@ export function App() {
   const firstRouteRef = useRef(routeKey);
   useEffect(() => {
     if (routeKey !== firstRouteRef.current) {
-      const id = takeRequestedFocus();
-      (id === null ? main.current : document.getElementById(id))?.focus({ preventScroll: true });
+      (takeRequestedFocus() ?? main.current)?.focus({ preventScroll: true });
     }
     firstRouteRef.current = '';
   }, [routeKey]);

@@ -9,11 +9,17 @@ const PAGES: Record<string, string> = { o: '/', q: '/queues', j: '/jobs', w: '/w
 
 let requestedFocus: string | null = null;
 
-/** The element to focus once the next page has rendered (instead of the content), if one was asked for. */
-export function takeRequestedFocus(): string | null {
-  const id = requestedFocus;
-  requestedFocus = null;
-  return id;
+/**
+ * The element asked to get the focus once a page has rendered (instead of the content), if it is
+ * on the page now; the request is then used up. Not there yet, the request waits for the next
+ * page: `/` pressed on a page whose own focus (an effect, run after paint) is still due must not
+ * spend the request on that page, where the field is not.
+ */
+export function takeRequestedFocus(): HTMLElement | null {
+  if (requestedFocus === null) return null;
+  const el = document.getElementById(requestedFocus);
+  if (el !== null) requestedFocus = null;
+  return el;
 }
 
 function typing(target: EventTarget | null): boolean {
