@@ -30,17 +30,18 @@
  * `available`, no attempt charged) rather than run; a cancel request ends it without running it;
  * a lost lease drops it. On stop, every waiting job is handed back at once.
  *
- * Handed over at enqueue: while this producer is idle (its last claim found no backlog, nothing
- * waits locally, and a slot is free that no claim in flight has reserved), an enqueue of this
- * process for one of its queues and tasks may insert the job already claimed by it (`offer`,
- * JobInsert.claim): the job starts on the turn after the insert returns, without the claim's
- * round trip after it, and the store does one write less for it. Like every claim it starts in
- * the producer's own async context (SCOPE), never the enqueuing caller's (a request's
- * AsyncLocalStorage, its active span), and after `enqueue` has returned, so a handler's synchronous part never delays the caller. Idle
- * means the store had nothing due for us at the last claim and no wake-up is pending, so the job
- * jumps the queue only ahead of jobs that became due since (a retry's backoff ending, say), and
- * only until the next claim. The slot is held from the offer until the job starts (or the insert
- * says it was not claimed: `take`); a stop waits for held slots like for claims.
+ * Handed over at enqueue: while this producer is idle (its last claim found no backlog, no
+ * wake-up is pending, nothing waits locally, and a slot is free that no claim in flight has
+ * reserved), an enqueue of this process for one of its queues and tasks may insert the job
+ * already claimed by it (`offer`, JobInsert.claim): the job starts on the turn after the insert
+ * returns, without the claim's round trip after it, and the store does one write less for it.
+ * Like every claim it starts in the producer's own async context (SCOPE), never the enqueuing
+ * caller's (a request's AsyncLocalStorage, its active span), and after `enqueue` has returned,
+ * so a handler's synchronous part never delays the caller. Idle means the store had nothing due
+ * for us at the last claim and no wake-up is pending, so the job jumps the queue only ahead of
+ * jobs that became due since (a retry's backoff ending, say), and only until the next claim. The
+ * slot is held from the offer until the job starts (or the insert says it was not claimed:
+ * `take`); a stop waits for held slots like for claims.
  *
  * Held back: while `mayClaim()` says no (the event loop is overloaded, see loop-health.ts) no
  * claim starts, so a drowning process takes no more work; jobs already running go on. Whoever
@@ -213,7 +214,7 @@ export class Producer {
     if (this.#waiting.size > 0 || !this.#o.mayClaim()) return null;
     // A slot nobody holds: not running a job, not held for another insert, not reserved by a claim in flight.
     const busy = this.#inFlight + this.#handoffs.size + this.#reserved;
-    if (busy >= this.#o.concurrency || this.#pending - this.#inFlight >= this.#o.concurrency + this.#o.prefetch) return null;
+    if (busy >= this.#o.concurrency || this.#writesBehind()) return null;
     if (!this.#o.queues.includes(queue) || !this.#o.tasks.includes(task)) return null;
     let settle!: () => void;
     const slot = new Promise<void>((resolve) => (settle = resolve));
@@ -292,7 +293,7 @@ export class Producer {
     while (this.#running) {
       const target = this.#waiting.target;
       const missing = this.#o.concurrency - this.#inFlight - this.#handoffs.size + target - this.#waiting.size - this.#reserved;
-      if (missing <= 0 || this.#pending - this.#inFlight >= this.#o.concurrency + this.#o.prefetch) return;
+      if (missing <= 0 || this.#writesBehind()) return;
       if (this.#claims.size >= (this.#backlog ? 2 : 1)) {
         // A wake-up that finds every claim in flight claims again when one returns. Not when this
         // round started the claim itself: that claim is the answer to the wake-up, and wanting
@@ -344,6 +345,11 @@ export class Producer {
       this.#wanted = false;
       this.wake();
     }
+  }
+
+  /** Outcomes still being written reached their bound (see the header): take no more work until they catch up. */
+  #writesBehind(): boolean {
+    return this.#pending - this.#inFlight >= this.#o.concurrency + this.#o.prefetch;
   }
 
   /** Starts waiting jobs while slots are free. */

@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import { defineTask, isOffloadError, type Offload } from '../../src/index.ts';
 import type { Driver } from '../../src/storage/driver.ts';
 import type { TestStore } from '../stores.ts';
-import { client, deferred, storeLifecycle } from './helpers.ts';
+import { client, deferred, overriding, storeLifecycle } from './helpers.ts';
 
 /**
  * Resolves once no job of the worker runs and a claim has answered (since `after`, when given:
@@ -29,16 +29,10 @@ async function idle(o: Offload, after: Date | null = null): Promise<void> {
 /** The store's driver, counting its claims. */
 function countingClaims(d: Driver): { driver: Driver; claims: () => number } {
   let n = 0;
-  const driver = new Proxy(d, {
-    get(target, key) {
-      if (key === 'jobClaim') {
-        return (p: Parameters<Driver['jobClaim']>[0]) => {
-          n++;
-          return target.jobClaim(p);
-        };
-      }
-      const v: unknown = Reflect.get(target, key, target);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+  const driver = overriding(d, {
+    jobClaim: (real) => (p) => {
+      n++;
+      return real.jobClaim(p);
     },
   });
   return { driver, claims: () => n };
@@ -46,16 +40,10 @@ function countingClaims(d: Driver): { driver: Driver; claims: () => number } {
 
 /** The store's driver whose inserts commit and then report an error (a connection lost on the way back). */
 function insertsFailAfterCommit(d: Driver): Driver {
-  return new Proxy(d, {
-    get(target, key) {
-      if (key === 'jobInsertMany') {
-        return async (p: Parameters<Driver['jobInsertMany']>[0]) => {
-          await target.jobInsertMany(p);
-          throw new Error('connection lost after the commit');
-        };
-      }
-      const v: unknown = Reflect.get(target, key, target);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+  return overriding(d, {
+    jobInsertMany: (real) => async (p) => {
+      await real.jobInsertMany(p);
+      throw new Error('connection lost after the commit');
     },
   });
 }
@@ -64,17 +52,11 @@ function insertsFailAfterCommit(d: Driver): Driver {
 function gatedInserts(d: Driver): { driver: Driver; open: () => void; held: Promise<void> } {
   const gate = deferred();
   const held = deferred();
-  const driver = new Proxy(d, {
-    get(target, key) {
-      if (key === 'jobInsertMany') {
-        return async (p: Parameters<Driver['jobInsertMany']>[0]) => {
-          held.resolve();
-          await gate.promise;
-          return target.jobInsertMany(p);
-        };
-      }
-      const v: unknown = Reflect.get(target, key, target);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+  const driver = overriding(d, {
+    jobInsertMany: (real) => async (p) => {
+      held.resolve();
+      await gate.promise;
+      return real.jobInsertMany(p);
     },
   });
   return { driver, open: gate.resolve, held: held.promise };

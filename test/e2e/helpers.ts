@@ -1,10 +1,26 @@
 /** Helpers of the runtime suite: clients on a test store, and waiting on events (never on sleeps). */
 import { after, before } from 'node:test';
 import { createOffload, type Offload, type OffloadEventName, type OffloadEvents, type OffloadOptions } from '../../src/index.ts';
+import type { Driver } from '../../src/storage/driver.ts';
 import type { TestStore } from '../stores.ts';
 
 export function client(store: TestStore, options: Omit<OffloadOptions, 'store'> = {}): Offload {
   return createOffload({ store: store.open(), logger: silent, ...options });
+}
+
+/**
+ * The store's driver with some methods replaced (each override gets the real driver to call on);
+ * every other method passes through. For a store that fails, or waits, on demand.
+ */
+export function overriding(d: Driver, overrides: { [K in keyof Driver]?: (real: Driver) => Driver[K] }): Driver {
+  return new Proxy(d, {
+    get(target, key) {
+      const make = overrides[key as keyof Driver];
+      if (make !== undefined) return make(target);
+      const v: unknown = Reflect.get(target, key, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 /** Resolves with the first `event` whose payload satisfies `match`. */
