@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defineTask, isOffloadError, type Offload } from '../../src/index.ts';
 import type { TestStore } from '../stores.ts';
-import { client, deferred, nextEvent, storeLifecycle } from './helpers.ts';
+import { client, deferred, nextEvent, overriding, storeLifecycle } from './helpers.ts';
 
 /** Resolves once the process holds `n` claimed jobs waiting for a slot; fails after 15 s, saying how many do. */
 async function waitingReaches(o: Offload, n: number): Promise<void> {
@@ -149,6 +149,31 @@ export function prefetchSuite(make: () => TestStore): void {
       const perTurn = new Map<number, number>();
       for (const x of turns) perTurn.set(x, (perTurn.get(x) ?? 0) + 1);
       assert.ok(Math.max(...perTurn.values()) <= 3, `jobs per turn: ${JSON.stringify([...perTurn])}`);
+    });
+
+    it('stops claiming while 2 x (concurrency + prefetch) outcomes wait to be written, and goes on once they are', async () => {
+      const t = tasks();
+      const writes = deferred();
+      const slow = overriding(store.open(), {
+        jobCompleteMany: (real) => async (p) => {
+          await writes.promise;
+          return real.jobCompleteMany(p);
+        },
+      });
+      const o = use(client({ ...store, open: () => slow }, { tasks: [t.quick], pollMs: 20, loop: false }));
+      const jobs = (await o.enqueueMany(t.quick, Array.from({ length: 12 }, (_, i) => ({ i })))).map((r) => r.job);
+      // Bound: 2 x (2 + 0) = 4 outcomes. Claims of one job each, two in flight at most, may each
+      // bring one more after the bound is reached.
+      await o.start({ concurrency: 2, prefetch: 0 });
+      const deadline = Date.now() + 15_000;
+      while (t.ran.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      // Many polls pass while nothing is written; none of them may start more.
+      await new Promise((r) => setTimeout(r, 200));
+      const ranUnwritten = t.ran.length;
+      writes.resolve();
+      assert.ok(ranUnwritten >= 4 && ranUnwritten <= 6, `${ranUnwritten} jobs ran while no outcome was written`);
+      for (const j of jobs) assert.equal((await o.jobs.waitFor(j.id)).state, 'completed');
+      assert.equal(t.ran.length, 12);
     });
 
     it('prefetch: 0 claims only for free slots', async () => {

@@ -306,6 +306,37 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       assert.deepEqual(await d.jobRescueExpired({ limit: 100 }), { retried: [], discarded: [], cancelled: [] });
     });
 
+    it('completes a batch of distinct jobs, each fenced by its own token', async () => {
+      const task = fresh();
+      await d.jobInsertMany({ jobs: Array.from({ length: 6 }, () => insert({ task })), atomic: false });
+      const [a, b, c, stale, retry, left] = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 6 });
+      assert.ok(a && b && c && stale && retry && left);
+      const res = await d.jobCompleteMany({
+        completions: [
+          completion(a.job.id, a.token, { result: '{"n":1}' }),
+          completion(b.job.id, b.token, { result: null }),
+          // A lease token of another job of the same claim: refused, and that job is not touched.
+          completion(stale.job.id, left.token, { result: '"x"' }),
+          completion(retry.job.id, retry.token, { state: 'retryable', delayMs: 60_000, result: null, error: error(1) }),
+          completion(c.job.id, c.token, { result: '"text with \\"quotes\\""' }),
+        ],
+      });
+      assert.deepEqual(res, [true, true, false, true, true]);
+      const get = async (id: string) => (await d.jobGet({ id }))!;
+      const [ja, jb, jc] = [await get(a.job.id), await get(b.job.id), await get(c.job.id)];
+      assert.deepEqual([ja.state, ja.result, ja.leaseExpiresAt], ['completed', { n: 1 }, null]);
+      assert.deepEqual([jb.state, jb.result], ['completed', null]);
+      assert.deepEqual([jc.state, jc.result], ['completed', 'text with "quotes"']);
+      assert.ok(ja.finishedAt !== null);
+      assert.equal((await get(retry.job.id)).state, 'retryable');
+      for (const j of [stale, left]) {
+        const row = await get(j.job.id);
+        assert.deepEqual([row.state, row.result], ['running', null], 'a job whose token did not match stays as it was');
+      }
+      assert.deepEqual(await d.jobCompleteMany({ completions: [completion(stale.job.id, stale.token), completion(left.job.id, left.token)] }), [true, true]);
+      assert.deepEqual(await d.jobCompleteMany({ completions: [completion(a.job.id, a.token), completion(b.job.id, b.token)] }), [false, false], 'a finished job refuses a second outcome');
+    });
+
     it('ends attempts in every state of the outcome table in one batch', async () => {
       const task = fresh();
       await d.jobInsertMany({ jobs: Array.from({ length: 5 }, () => insert({ task })), atomic: false });

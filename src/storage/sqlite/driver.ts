@@ -112,9 +112,9 @@ export class SqliteDriver implements Driver {
     }
     return this.#call('jobInsertMany', { jobs: p.jobs, atomic: p.atomic });
   };
-  // Rows cross from the store thread as flat records and become jobs here (see engine.ts).
+  // Rows cross from the store thread as one JSON text and become jobs here (see engine.ts).
   jobClaim: Driver['jobClaim'] = async (p) =>
-    (await this.#call<unknown[][]>('jobClaim', p)).map((values) => {
+    (JSON.parse(await this.#call<string>('jobClaim', p)) as unknown[][]).map((values) => {
       const r = rowOf(values);
       return { job: toJob(r), token: r.lease_token! };
     });
