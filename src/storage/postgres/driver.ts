@@ -210,13 +210,17 @@ export class PostgresDriver implements Driver {
   }
 
   async jobCompleteMany(p: { completions: readonly JobCompletion[] }): Promise<boolean[]> {
-    const ok = p.completions.filter((c) => c.state === 'completed');
-    const other = p.completions.filter((c) => c.state !== 'completed');
+    const ok: JobCompletion[] = [];
+    const other: JobCompletion[] = [];
+    for (const c of p.completions) (c.state === 'completed' ? ok : other).push(c);
+    // Each statement answers with the (1-based) positions of the completions it applied, so a job
+    // named twice (a stale lease's outcome beside the current one's) reads right without matching
+    // ids and tokens here.
     const [a, b] = await Promise.all([
-      ok.length === 0 ? [] : this.#run<{ id: string; token: string }>(this.#q.completeOk, [ok.map((c) => c.id), ok.map((c) => c.token), ok.map((c) => c.result)]),
+      ok.length === 0 ? [] : this.#run<{ n: number }>(this.#q.completeOk, [ok.map((c) => c.id), ok.map((c) => c.token), ok.map((c) => c.result)]),
       other.length === 0
         ? []
-        : this.#run<{ id: string; token: string }>(this.#q.completeOther, [
+        : this.#run<{ n: number }>(this.#q.completeOther, [
             other.map((c) => c.id),
             other.map((c) => c.token),
             other.map((c) => c.state),
@@ -226,9 +230,10 @@ export class PostgresDriver implements Driver {
             other.map((c) => c.cancelReason),
           ]),
     ]);
-    // Keyed by id and token: the same id may appear with a stale token that must read as refused.
-    const applied = new Set([...a, ...b].map((r) => `${r.id}:${r.token}`));
-    return p.completions.map((c) => applied.has(`${c.id}:${c.token}`));
+    const applied = new Set<JobCompletion>();
+    for (const r of a) applied.add(ok[r.n - 1]!);
+    for (const r of b) applied.add(other[r.n - 1]!);
+    return p.completions.map((c) => applied.has(c));
   }
 
   async jobProgress(p: { id: string; token: string; progress: string }): Promise<boolean> {

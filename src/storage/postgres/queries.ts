@@ -87,9 +87,9 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
       RETURNING j.id, j.lease_token, j.cancel_requested_at IS NOT NULL AS cancel_requested`,
     cancelRequested: `SELECT id FROM ${t} WHERE id = ANY($1::bigint[]) AND state = 'running' AND cancel_requested_at IS NOT NULL`,
     completeOk: `UPDATE ${t} j SET state = 'completed', result = c.result::jsonb, finished_at = now(), lease_token = NULL, lease_expires_at = NULL
-      FROM unnest($1::bigint[], $2::text[], $3::text[]) AS c(id, token, result)
+      FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS c(id, token, result, n)
       WHERE j.id = c.id AND j.lease_token = c.token AND j.state = 'running'
-      RETURNING j.id, c.token`,
+      RETURNING c.n::int`,
     completeOther: `UPDATE ${t} j SET state = c.state,
         attempt = j.attempt - c.refund,
         run_at = CASE WHEN c.delay_ms IS NULL THEN j.run_at ELSE now() + c.delay_ms * interval '1 millisecond' END,
@@ -99,9 +99,9 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
         cancel_reason = COALESCE(c.cancel_reason, j.cancel_reason),
         lease_token = NULL, lease_expires_at = NULL
       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[], $7::text[])
-        AS c(id, token, state, refund, delay_ms, error, cancel_reason)
+        WITH ORDINALITY AS c(id, token, state, refund, delay_ms, error, cancel_reason, n)
       WHERE j.id = c.id AND j.lease_token = c.token AND j.state = 'running'
-      RETURNING j.id, c.token`,
+      RETURNING c.n::int`,
     progress: `UPDATE ${t} SET progress = $3::text::jsonb WHERE id = $1 AND lease_token = $2 AND state = 'running'`,
     get: `SELECT ${JOB_SELECT} FROM ${t} WHERE id = $1`,
     cancelWaiting: `UPDATE ${t} SET state = 'cancelled', finished_at = now(), cancel_reason = $2, cancel_requested_at = now()
