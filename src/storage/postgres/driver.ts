@@ -12,7 +12,7 @@ import type { ClaimedJob, ClaimParams, Driver, DriverCapabilities, HeldLease, In
 import { bulkQueries, type BulkStatement } from './bulk-queries.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { pgQueries } from './queries.ts';
-import { COL, jobOf, JOB_SELECT, type JobValues } from './rows.ts';
+import { COL, compareIds, jobOf, JOB_SELECT, type JobValues } from './rows.ts';
 import { pgWorkerQueries, toWorker, workerBeatParams, type PgWorkerRow } from './worker-queries.ts';
 
 type Querier = Sql | TransactionSql;
@@ -150,7 +150,7 @@ export class PostgresDriver implements Driver {
     );
     // Rows come back for inserted jobs only. Unkeyed inputs always insert, in input order (see
     // the query); keyed ones are matched by key, and a key seen twice in one batch inserts once.
-    const created = rows.map(jobOf).toSorted((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    const created = rows.map(jobOf).toSorted((a, b) => compareIds(a.id, b.id));
     const keyed = new Map<string, Job>();
     const unkeyed: Job[] = [];
     for (const c of created) {
@@ -187,7 +187,7 @@ export class PostgresDriver implements Driver {
     const rows = await this.#values(this.#q.claim, [p.queues, p.limit, p.leaseMs, p.workerId, p.tasks]);
     const claimed = rows.map((r) => ({ job: jobOf(r), token: r[COL.lease_token] as string }));
     // UPDATE ... RETURNING comes in no particular order; claim order is priority, run_at, id.
-    return claimed.toSorted(({ job: a }, { job: b }) => a.priority - b.priority || a.runAt.getTime() - b.runAt.getTime() || (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    return claimed.toSorted(({ job: a }, { job: b }) => a.priority - b.priority || a.runAt.getTime() - b.runAt.getTime() || compareIds(a.id, b.id));
   }
 
   async jobHeartbeatMany(p: { leases: ReadonlyArray<{ id: string; token: string }>; leaseMs: number }): Promise<HeldLease[]> {
@@ -304,7 +304,7 @@ export class PostgresDriver implements Driver {
   // Bulk actions and the filtered count: one batch per call (bulk-queries.ts).
   async #batch(s: BulkStatement): Promise<Array<{ id: string; queue: string; state: JobState }>> {
     const rows = await this.#run<{ id: string; queue: string; state: JobState }>(s.text, s.params);
-    return rows.toSorted((a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : -1));
+    return rows.toSorted((a, b) => compareIds(b.id, a.id));
   }
   async jobRetryMany(p: Parameters<Driver['jobRetryMany']>[0]): Promise<JobBatch> {
     const rows = await this.#batch(this.#bq.retryMany(p));
@@ -407,3 +407,4 @@ export class PostgresDriver implements Driver {
     await this.#run(this.#q.testAge, [p.id, p.ms]);
   }
 }
+
