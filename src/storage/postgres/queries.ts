@@ -59,6 +59,10 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
     // write: WAL is flushed in order, so any later synchronous commit flushes the claim with it.
     // On the latency path (enqueue, claim, start) this leaves one flush instead of two. The CTE is
     // joined so that it runs.
+    // The picks are leased by primary key (`id = ANY (ARRAY(...))`), not joined: with fresh
+    // statistics on a table of some 20k rows (finished jobs are kept), the planner hash-joined the
+    // picks against a sequential scan of the whole table, 4.4 ms a claim of 175 against 2.0 ms
+    // (test/postgres-plans.test.ts).
     // Lease tokens: one random prefix per claim statement, then the job id, so every lease has a
     // token of its own and one from an earlier claim of the same job never matches again (as on
     // SQLite). A gen_random_uuid() per row drew strong randomness per job: ~1.8 us of server CPU
@@ -79,7 +83,7 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
         LIMIT $2)
       UPDATE ${t} j SET state = 'running', attempt = j.attempt + 1, attempted_at = now(),
         lease_token = token.prefix || j.id, lease_expires_at = now() + $3 * interval '1 millisecond', worker_id = $4
-      FROM picked, relaxed, token WHERE j.id = picked.id
+      FROM relaxed, token WHERE j.id = ANY (ARRAY(SELECT id FROM picked))
       RETURNING ${J_COLUMNS}`,
     heartbeat: `UPDATE ${t} j SET lease_expires_at = now() + $3 * interval '1 millisecond'
       FROM unnest($1::bigint[], $2::text[]) AS l(id, token)
