@@ -1,6 +1,6 @@
 /**
- * Plans of the PostgreSQL store's hot statements on a table of the size a busy queue keeps (jobs
- * retained after they finish), with fresh statistics as autovacuum leaves them. A plan is a
+ * Plans of the PostgreSQL store's hot statements on a table of some 20k rows, a size a busy queue
+ * reaches (finished jobs are retained), with fresh statistics as autovacuum leaves them. A plan is a
  * behaviour: the planner may switch at a size the tests never reach otherwise.
  */
 import assert from 'node:assert/strict';

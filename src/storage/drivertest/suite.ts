@@ -306,6 +306,24 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       assert.deepEqual(await d.jobRescueExpired({ limit: 100 }), { retried: [], discarded: [], cancelled: [] });
     });
 
+    it('claims and completes a job whose payload and result are tens of MiB, next to small ones', async () => {
+      const task = fresh();
+      // Past the 32 MiB up to which SQLite's claim hands a row over as JSON text (engine.ts).
+      const big = JSON.stringify({ blob: 'x'.repeat(33 * 1024 * 1024) });
+      await d.jobInsertMany({ jobs: [insert({ task }), insert({ task, payload: big }), insert({ task })], atomic: false });
+      const claimed = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 3 });
+      assert.deepEqual(
+        claimed.map((c) => (c.job.payload as { blob?: string }).blob?.length ?? null),
+        [null, 33 * 1024 * 1024, null],
+        'every job, in claim order, with its payload whole',
+      );
+      assert.ok(claimed.every((c) => c.job.state === 'running' && c.token.length > 0));
+      const res = await d.jobCompleteMany({ completions: claimed.map((c, i) => completion(c.job.id, c.token, i === 1 ? { result: big } : {})) });
+      assert.deepEqual(res, [true, true, true]);
+      const done = await d.jobGet({ id: claimed[1]!.job.id });
+      assert.equal((done!.result as { blob: string }).blob.length, 33 * 1024 * 1024);
+    });
+
     it('completes a batch of distinct jobs, each fenced by its own token', async () => {
       const task = fresh();
       await d.jobInsertMany({ jobs: Array.from({ length: 6 }, () => insert({ task })), atomic: false });

@@ -212,7 +212,8 @@ export class PostgresDriver implements Driver {
   async jobCompleteMany(p: { completions: readonly JobCompletion[] }): Promise<boolean[]> {
     const ok: JobCompletion[] = [];
     const other: JobCompletion[] = [];
-    for (const c of p.completions) (c.state === 'completed' ? ok : other).push(c);
+    // Where each completion went: its statement, and its position there.
+    const at = p.completions.map((c) => (c.state === 'completed' ? ok.push(c) : -other.push(c)));
     // Each statement answers with the (1-based) positions of the completions it applied, so a job
     // named twice (a stale lease's outcome beside the current one's) reads right without matching
     // ids and tokens here.
@@ -230,10 +231,11 @@ export class PostgresDriver implements Driver {
             other.map((c) => c.cancelReason),
           ]),
     ]);
-    const applied = new Set<JobCompletion>();
-    for (const r of a) applied.add(ok[r.n - 1]!);
-    for (const r of b) applied.add(other[r.n - 1]!);
-    return p.completions.map((c) => applied.has(c));
+    const okApplied = Array.from({ length: ok.length + 1 }, () => false);
+    const otherApplied = Array.from({ length: other.length + 1 }, () => false);
+    for (const r of a) okApplied[r.n] = true;
+    for (const r of b) otherApplied[r.n] = true;
+    return at.map((n) => (n > 0 ? okApplied[n]! : otherApplied[-n]!));
   }
 
   async jobProgress(p: { id: string; token: string; progress: string }): Promise<boolean> {

@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import { deserializeError, OffloadError } from '../../errors.ts';
 import type { Driver, DriverCapabilities } from '../driver.ts';
-import type { SqliteEngineOptions } from './engine.ts';
+import type { ClaimedWire, SqliteEngineOptions } from './engine.ts';
 import type { EngineMethod, StoreRequest, StoreResponse, StoreThreadData } from './protocol.ts';
 import { rowOf, toJob } from './rows.ts';
 
@@ -112,9 +112,10 @@ export class SqliteDriver implements Driver {
     }
     return this.#call('jobInsertMany', { jobs: p.jobs, atomic: p.atomic });
   };
-  // Rows cross from the store thread as one JSON text and become jobs here (see engine.ts).
+  // Rows cross from the store thread as JSON text (a big row as its values) and become jobs here (see engine.ts).
   jobClaim: Driver['jobClaim'] = async (p) =>
-    (JSON.parse(await this.#call<string>('jobClaim', p)) as unknown[][]).map((values) => {
+    (await this.#call<ClaimedWire[]>('jobClaim', p)).map((wire) => {
+      const values = typeof wire === 'string' ? (JSON.parse(wire) as unknown[]) : wire;
       const r = rowOf(values);
       return { job: toJob(r), token: r.lease_token! };
     });

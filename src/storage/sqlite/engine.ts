@@ -49,12 +49,23 @@ const LEASE = `SET state = 'running', attempt = attempt + 1, attempted_at = @now
   lease_expires_at = @now + @leaseMs, worker_id = @workerId`;
 /** Every job column, in ROW_COLUMNS order, as a select list. */
 const ROW_SELECT = ROW_COLUMNS.join(', ');
+/** Text columns: what a row's JSON text is made of, beyond numbers. */
+const TEXT_COLUMNS = ['task', 'queue', 'state', 'payload', 'lease_token', 'worker_id', 'idempotency_key', 'fingerprint', 'progress', 'result', 'errors', 'cancel_reason', 'trace_context'];
+/**
+ * Rows whose text columns hold more than this many bytes come back as values, not as JSON text:
+ * escaped, the text of a row can grow up to six times, and a JavaScript string holds at most
+ * about 512 Mi characters (32 MiB x 6 stays well under it).
+ */
+const JSON_ROW_MAX_BYTES = 32 * 1024 * 1024;
 /**
  * A claimed row as the claim returns it: its claim order's columns, then the whole row as JSON
- * text (a JSON array of ROW_COLUMNS).
+ * text (a JSON array of ROW_COLUMNS), or null for a row past JSON_ROW_MAX_BYTES.
  */
-const CLAIMED_SELECT = `priority, run_at, id, json_array(${ROW_SELECT})`;
-type ClaimedRow = [priority: number, runAt: number, id: number, row: string];
+const CLAIMED_SELECT = `priority, run_at, id,
+  CASE WHEN ${TEXT_COLUMNS.map((c) => `coalesce(octet_length(${c}), 0)`).join(' + ')} <= ${JSON_ROW_MAX_BYTES} THEN json_array(${ROW_SELECT}) END`;
+type ClaimedRow = [priority: number, runAt: number, id: number, row: string | null];
+/** A claimed row as it crosses to the driver: JSON text of its ROW_COLUMNS, or the values themselves (a big row). */
+export type ClaimedWire = string | unknown[];
 /** What a claim may take: due, of a queue that is not paused, not past its start deadline. */
 const CLAIMABLE = (queueMarks: string, taskMarks: string, now: string) => `state IN ('scheduled','available','retryable')
   AND queue IN (${queueMarks}) AND run_at <= ${now} AND task IN (${taskMarks})
@@ -198,20 +209,21 @@ export class SqliteEngine {
   }
 
   /**
-   * The claimed rows, in claim order, as the text of one JSON array of rows (arrays of
-   * ROW_COLUMNS); the driver parses it and maps the rows to jobs on its own thread (see
+   * The claimed rows, in claim order, each as the JSON text of its ROW_COLUMNS (a big row: as
+   * its values); the driver parses them and maps the rows to jobs on its own thread (see
    * driver.ts). Why text: this thread is the store's bottleneck at full speed, and SQLite writes
-   * a row as JSON in about a third of what it takes to hand 25 columns to JavaScript one value at
-   * a time (~6 against ~8.5 us a job with the UPDATE); one string then crosses to the caller's
-   * thread as one copy instead of a structured clone of 25 values per row, and is parsed there in
-   * one call.
+   * a row as JSON in less than it takes to hand 25 columns to JavaScript one value at a time
+   * (~8 against ~9.5 us a claimed job with the UPDATE); a string then crosses to the caller's
+   * thread as one copy instead of a structured clone of 25 values, and is parsed there in one call.
+   * Everything runs inside the claim's transaction: a claim that fails after its UPDATE rolls
+   * back rather than leave leases that no one holds.
    */
-  jobClaim(p: ClaimParams): string {
+  jobClaim(p: ClaimParams): ClaimedWire[] {
     const marks = p.queues.map(() => '?').join(',');
     const taskMarks = p.tasks.map(() => '?').join(',');
     // A read first: an idle poll must not take the write lock that other processes' enqueues need.
     const probe = this.#stmt(`SELECT 1 FROM offload_jobs WHERE ${CLAIMABLE(marks, taskMarks, '@now')} LIMIT 1`);
-    if (probe.get({ now: Date.now() }, ...p.queues, ...p.tasks) === undefined) return '[]';
+    if (probe.get({ now: Date.now() }, ...p.queues, ...p.tasks) === undefined) return [];
     // Tokens: a random prefix fresh for this claim plus the id, so every lease has its own token
     // and a token from an earlier claim of the same job never matches again.
     const prefix = randomBytes(9).toString('base64url') + ':';
@@ -222,10 +234,10 @@ export class SqliteEngine {
         WHERE id IN (SELECT id FROM offload_jobs WHERE ${CLAIMABLE('?', taskMarks, '@now')} ORDER BY priority, run_at, id LIMIT @limit)
         RETURNING ${CLAIMED_SELECT}`);
       claimOne.raw(true);
-      const out = this.#write(
-        () => claimOne.all({ now: Date.now(), prefix, leaseMs: p.leaseMs, workerId: p.workerId, limit: p.limit }, p.queues[0], ...p.tasks) as ClaimedRow[],
-      );
-      return jsonRows(out.toSorted((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]));
+      return this.#write(() => {
+        const out = claimOne.all({ now: Date.now(), prefix, leaseMs: p.leaseMs, workerId: p.workerId, limit: p.limit }, p.queues[0], ...p.tasks) as ClaimedRow[];
+        return this.#wire(out.toSorted((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]));
+      });
     }
     // Several queues: one index scan per queue, merged here: with `queue IN (a, b)` SQLite cannot
     // walk the claim index in (priority, run_at, id) order across queues and sorts every due row
@@ -241,12 +253,19 @@ export class SqliteEngine {
       const all: Array<{ id: number; priority: number; run_at: number }> = [];
       for (const queue of p.queues) all.push(...(pick.all({ now, limit: p.limit }, queue, ...p.tasks) as typeof all));
       const picked = all.toSorted((a, b) => a.priority - b.priority || a.run_at - b.run_at || a.id - b.id).slice(0, p.limit);
-      if (picked.length === 0) return '[]';
+      if (picked.length === 0) return [];
       const out = claim.all({ now, prefix, leaseMs: p.leaseMs, workerId: p.workerId, ids: JSON.stringify(picked.map((r) => r.id)) }) as ClaimedRow[];
       // RETURNING order is unspecified; hand jobs out in claim order (the picks' order).
       const byId = new Map(out.map((r) => [r[2], r]));
-      return jsonRows(picked.map((r) => byId.get(r.id)).filter((r) => r !== undefined));
+      return this.#wire(picked.map((r) => byId.get(r.id)).filter((r) => r !== undefined));
     });
+  }
+
+  /** Claimed rows as they cross to the driver: the JSON text, or for a big row its values, read again here. */
+  #wire(rows: readonly ClaimedRow[]): ClaimedWire[] {
+    const values = this.#stmt(`SELECT ${ROW_SELECT} FROM offload_jobs WHERE id = ?`);
+    values.raw(true);
+    return rows.map((r) => r[3] ?? (values.get(r[2]) as unknown[]));
   }
 
   jobHeartbeatMany(p: { leases: ReadonlyArray<{ id: string; token: string }>; leaseMs: number }): HeldLease[] {
@@ -288,11 +307,13 @@ export class SqliteEngine {
       WHERE id = @id AND lease_token = @token AND state = 'running'`);
     const oks = p.completions.filter((c) => c.state === 'completed');
     // A batch whose jobs are all distinct completes its successes in one statement (below); one that
-    // names a job twice (a stale lease's outcome next to the current one's) goes row by row, in order.
-    const distinct = oks.length > 1 && new Set(p.completions.map((c) => c.id)).size === p.completions.length;
+    // names a job twice (a stale lease's outcome next to the current one's) goes row by row, in order,
+    // and so does one whose results would make the statement's JSON text too long for a string.
+    const distinct = oks.length > 1 && new Set(p.completions.map((c) => Number(c.id))).size === p.completions.length;
+    const setBased = distinct && oks.reduce((n, c) => n + (c.result?.length ?? 0), 0) <= JSON_ROW_MAX_BYTES;
     return this.#write(() => {
       const now = Date.now();
-      const applied = distinct ? this.#completeOks(oks, now) : null;
+      const applied = setBased ? this.#completeOks(oks, now) : null;
       return p.completions.map((c) => {
         if (c.state === 'completed') return applied !== null ? applied.has(Number(c.id)) : done.run(c.result, now, Number(c.id), c.token).changes === 1;
         const error = c.error === null ? null : JSON.stringify({ ...c.error, at: now });
@@ -526,7 +547,3 @@ export function storeError(err: unknown): OffloadError {
   return new OffloadError('OFFLOAD_STORE', `sqlite store: ${(err as Error).message}`, { cause: err });
 }
 
-/** Claimed rows, in the order given, as the text of one JSON array of their rows. */
-function jsonRows(rows: readonly ClaimedRow[]): string {
-  return `[${rows.map((r) => r[3]).join(',')}]`;
-}

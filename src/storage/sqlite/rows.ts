@@ -41,9 +41,9 @@ export const ROW_COLUMNS = [
 ] as const satisfies ReadonlyArray<keyof Row>;
 
 /**
- * A row returned as an array of ROW_COLUMNS (better-sqlite3's raw mode), as a Row. Written out as
- * one literal: an object whose 25 keys are set one by one by name becomes a dictionary, several
- * KB per claimed job and slow to read; the literal has one fixed shape. rows.test.ts checks that
+ * A row as an array of ROW_COLUMNS (a claim's JSON text parsed, or better-sqlite3's raw mode),
+ * as a Row. Written out as one literal: an object whose 25 keys are set one by one by name
+ * becomes a dictionary, several KB per claimed job and slow to read; the literal has one fixed shape. rows.test.ts checks that
  * each index is its column's.
  */
 export function rowOf(v: readonly unknown[]): Row {
