@@ -19,9 +19,9 @@
  * Slots: a job holds a slot while its handler runs, not while its outcome is being written. The
  * executor calls `release` as soon as it has handed the outcome to the completer, so the next
  * job starts while the completion is written instead of waiting for it. Outcomes still being
- * written are bounded (2 x (concurrency + prefetch) of them): past that the producer stops claiming
- * until writes catch up, so a slow store cannot make a worker run unbounded work ahead of its
- * acknowledgements.
+ * written are bounded (2 x (concurrency + prefetch) of them): past that the producer stops
+ * claiming until writes catch up, so a slow store cannot make a worker run unbounded work ahead
+ * of its acknowledgements.
  *
  * Claiming ahead: claimed jobs wait in a local queue (local-queue.ts) until a slot frees, so one
  * claim feeds many starts. A claim asks for the free slots plus the local queue's target minus

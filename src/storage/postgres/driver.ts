@@ -409,4 +409,3 @@ export class PostgresDriver implements Driver {
     await this.#run(this.#q.testAge, [p.id, p.ms]);
   }
 }
-

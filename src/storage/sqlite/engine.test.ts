@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { JobInsert } from '../driver.ts';
-import { SqliteEngine } from './engine.ts';
+import Database from 'better-sqlite3';
+import { SqliteEngine, TEXT_COLUMNS } from './engine.ts';
 import { ROW_COLUMNS } from './rows.ts';
 
 function insert(payload: string): JobInsert {
@@ -34,5 +35,12 @@ describe('sqlite engine: claimed rows on the wire', () => {
     for (const row of [first, second, third]) assert.equal(row.length, ROW_COLUMNS.length);
     assert.deepEqual([first[at('payload')], second[at('payload')], third[at('payload')]], ['{"n":1}', big, '{"n":3}']);
     assert.deepEqual([first[at('state')], second[at('state')], third[at('state')]], ['running', 'running', 'running']);
+  });
+
+  it('sizes a row by every text column it has', () => {
+    const db = new Database(join(dir, 'offload.db'), { readonly: true });
+    const text = (db.prepare('PRAGMA table_info(offload_jobs)').all() as Array<{ name: string; type: string }>).filter((c) => c.type === 'TEXT').map((c) => c.name);
+    db.close();
+    assert.deepEqual(text.filter((c) => (ROW_COLUMNS as readonly string[]).includes(c)).toSorted(), [...TEXT_COLUMNS].toSorted());
   });
 });

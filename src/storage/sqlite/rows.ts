@@ -43,8 +43,8 @@ export const ROW_COLUMNS = [
 /**
  * A row as an array of ROW_COLUMNS (a claim's JSON text parsed, or better-sqlite3's raw mode),
  * as a Row. Written out as one literal: an object whose 25 keys are set one by one by name
- * becomes a dictionary, several KB per claimed job and slow to read; the literal has one fixed shape. rows.test.ts checks that
- * each index is its column's.
+ * becomes a dictionary, several KB per claimed job and slow to read; the literal has one fixed
+ * shape. rows.test.ts checks that each index is its column's.
  */
 export function rowOf(v: readonly unknown[]): Row {
   return {
