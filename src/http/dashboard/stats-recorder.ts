@@ -12,8 +12,8 @@
  *             store, workers, threads), never two at once. The read's result is used by the
  *             next tick, so ticks never wait on the store and samples stay in order.
  *
- * Reads: every tick while a page listens, every `idleReadEvery` ticks otherwise (the read counts
- * jobs by queue and state, which is not free on a large table). A sample whose second saw no
+ * Reads: every tick while a page listens, every `idleReadEvery` ticks otherwise (the read costs
+ * the store a few queries, counts included, which triggers keep). A sample whose second saw no
  * completed read has `depth: null` rather than a stale copy. A failed read is reported in
  * `current.storeError` until a read succeeds.
  *

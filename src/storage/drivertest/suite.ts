@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sourcesOf, WAITING_STATES } from '../../core/state-machine.ts';
+import { JOB_STATES } from '../../types.ts';
 import type { Driver, JobCompletion, JobInsert } from '../driver.ts';
 import { workerRegistryTests } from './workers.ts';
 
@@ -732,6 +733,73 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
         { queue: 'count-q', state: 'available', count: 1 },
         { queue: 'count-q', state: 'scheduled', count: 1 },
       ]);
+    });
+
+    it('keeps its counts equal to the table through every kind of write', async () => {
+      const task = fresh();
+      const hour = 3_600_000;
+      const made = await d.jobInsertMany({
+        jobs: [
+          ...Array.from({ length: 9 }, () => insert({ task, queue: 'tally-q' })),
+          insert({ task, queue: 'tally-q', delayMs: hour }),
+          insert({ task, queue: 'tally-q', claim: { token: 'tally-handed', leaseMs: 30_000, workerId: 'w9' } }),
+          insert({ task, queue: 'tally-q', expiresAt: new Date(Date.now() - 1000) }),
+          ...Array.from({ length: 4 }, () => insert({ task, queue: 'tally-r' })),
+        ],
+        atomic: false,
+      });
+      // Claims, then every outcome a completion can write.
+      const [ok, old, gone, again, dead, snoozed, lost, waitingOne] = await d.jobClaim({ ...claimArgs, queues: ['tally-q'], tasks: [task], limit: 8 });
+      assert.ok(ok && old && gone && again && dead && snoozed && lost && waitingOne);
+      await d.jobCompleteMany({
+        completions: [
+          completion(ok.job.id, ok.token),
+          completion(old.job.id, old.token),
+          completion(gone.job.id, gone.token, { state: 'cancelled', result: null, cancelReason: 'by test' }),
+          completion(again.job.id, again.token, { state: 'retryable', result: null, delayMs: 0, error: error(1) }),
+          completion(dead.job.id, dead.token, { state: 'discarded', result: null, error: error(1) }),
+          completion(snoozed.job.id, snoozed.token, { state: 'scheduled', result: null, delayMs: hour, refund: 1 }),
+          completion(ok.job.id, 'stale-token'),
+        ],
+      });
+      assert.equal(await d.jobUnclaim({ token: waitingOne.token }), true);
+      assert.equal(await d.jobUnclaim({ token: 'tally-handed' }), true);
+      // The lost lease is rescued; the start deadline in the past is expired.
+      await d.testSetLeaseExpiry({ id: lost.job.id, inMs: -1000 });
+      // Until a round finds none: earlier tests may have left expired leases of their own.
+      while (Object.values(await d.jobRescueExpired({ limit: 100 })).some((ids) => ids.length > 0));
+      while ((await d.jobExpire({ from: WAITING_STATES, limit: 100 })).length > 0);
+      assert.equal((await d.jobGet({ id: lost.job.id }))?.state, 'retryable');
+      // One-job actions: cancel a waiting job, retry the discarded one, delete the cancelled one.
+      const waiting = made.find((o) => o.job.state === 'available' && ![ok, old, gone, again, dead, snoozed, lost, waitingOne].some((c) => c.job.id === o.job.id))!.job;
+      assert.ok(await d.jobCancel({ id: waiting.id, waitingFrom: WAITING_STATES, reason: 'by test' }));
+      assert.ok(await d.jobRetry({ id: dead.job.id, from: sourcesOf('available', 'retry') }));
+      assert.equal(await d.jobDelete({ id: gone.job.id, from: ['cancelled'] }), true);
+      // Bulk actions on the other queue, and a prune.
+      const filter = { states: null, task, queue: 'tally-r', idempotencyKey: null };
+      const [r1] = await d.jobClaim({ ...claimArgs, queues: ['tally-r'], tasks: [task], limit: 1 });
+      assert.ok(r1);
+      assert.equal((await d.jobCancelMany({ filter, waitingFrom: WAITING_STATES, reason: 'bulk', beforeId: null, limit: 2 })).ids.length, 2);
+      assert.equal((await d.jobRetryMany({ filter, from: sourcesOf('available', 'retry'), beforeId: null, limit: 1 })).ids.length, 1);
+      assert.equal((await d.jobDeleteMany({ filter, from: ['cancelled'], beforeId: null, limit: 10 })).ids.length, 1);
+      await d.testAgeJob({ id: old.job.id, ms: 25 * hour });
+      assert.ok((await d.jobPrune({ completedMs: 24 * hour, cancelledMs: 24 * hour, discardedMs: 7 * 24 * hour, limit: 1000 })) >= 1);
+
+      // The kept counts against counts of the table itself (jobCount scans it), for every queue and
+      // state: the whole store, so the writes of every test above are checked too.
+      const kept = await d.jobCounts();
+      const byFilter = (queue: string | null, state: string) =>
+        d.jobCount({ filter: { states: [state as 'available'], task: null, queue, idempotencyKey: null }, cap: 1_000_000 });
+      for (const c of kept) assert.equal(c.count, await byFilter(c.queue, c.state), `${c.queue}/${c.state}`);
+      for (const state of JOB_STATES) {
+        const total = kept.filter((c) => c.state === state).reduce((n, c) => n + c.count, 0);
+        assert.equal(total, await byFilter(null, state), `all queues/${state}`);
+      }
+      const tally = Object.fromEntries(kept.filter((c) => c.queue === 'tally-q').map((c) => [c.state, c.count]));
+      // 12 made: 2 completed (1 pruned); 1 cancelled (deleted); expired and cancelled by jobCancel;
+      // 2 leases given back and the discarded one retried; rescued and retryable; snoozed and delayed.
+      assert.deepEqual(tally, { completed: 1, cancelled: 2, available: 3, retryable: 2, scheduled: 2 });
+      assert.deepEqual(Object.fromEntries(kept.filter((c) => c.queue === 'tally-r').map((c) => [c.state, c.count])), { running: 1, available: 2 });
     });
 
     workerRegistryTests(() => ({ d, store }));

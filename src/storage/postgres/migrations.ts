@@ -90,4 +90,47 @@ CREATE TABLE :schema.workers (
 CREATE INDEX workers_heartbeat ON :schema.workers (heartbeat_at);
 `,
   },
+  {
+    version: 5,
+    name: 'job counts',
+    sql: `
+-- Jobs by queue and state without a GROUP BY over the whole table (~85 ms of server CPU at a
+-- million retained jobs, read every second by an open dashboard). Statement triggers append each
+-- statement's net changes to job_count_deltas; reads sum job_counts and the deltas, and fold the
+-- deltas into job_counts now and then (jobCounts, jobPrune).
+-- Why deltas rather than counters updated in place: a counter row is locked until its writer
+-- commits, so every claim and completion of every worker would queue on the (queue, 'running')
+-- row behind the previous one's commit. Appending takes no lock that another writer waits on.
+-- Triggers rather than the store's own statements: every write is counted, whatever path makes it.
+CREATE TABLE :schema.job_counts (queue text NOT NULL, state text NOT NULL, n bigint NOT NULL, PRIMARY KEY (queue, state));
+CREATE TABLE :schema.job_count_deltas (queue text NOT NULL, state text NOT NULL, n bigint NOT NULL);
+CREATE FUNCTION :schema.job_counts_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO :schema.job_count_deltas (queue, state, n) SELECT queue, state, count(*) FROM new_rows GROUP BY queue, state;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION :schema.job_counts_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO :schema.job_count_deltas (queue, state, n)
+    SELECT queue, state, sum(n) FROM (
+      SELECT queue, state, -1 AS n FROM old_rows UNION ALL SELECT queue, state, 1 FROM new_rows) AS c
+    GROUP BY queue, state HAVING sum(n) <> 0;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION :schema.job_counts_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO :schema.job_count_deltas (queue, state, n) SELECT queue, state, -count(*) FROM old_rows GROUP BY queue, state;
+  RETURN NULL;
+END $$;
+-- The triggers come before the first count: CREATE TRIGGER locks out writers until this
+-- migration commits, so no write falls between the count and the triggers.
+CREATE TRIGGER jobs_count_insert AFTER INSERT ON :schema.jobs REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION :schema.job_counts_inserted();
+CREATE TRIGGER jobs_count_update AFTER UPDATE ON :schema.jobs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION :schema.job_counts_updated();
+CREATE TRIGGER jobs_count_delete AFTER DELETE ON :schema.jobs REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION :schema.job_counts_deleted();
+INSERT INTO :schema.job_counts (queue, state, n) SELECT queue, state, count(*) FROM :schema.jobs GROUP BY queue, state;
+`,
+  },
 ];

@@ -14,6 +14,8 @@ const J_COLUMNS = JOB_COLUMNS.map((c) => `j.${c}`).join(', ');
 export function pgQueries(schema: string, wakeChannel: string, cancelChannel: string) {
   const t = `${schema}.jobs`;
   const queues = `${schema}.queues`;
+  const counts = `${schema}.job_counts`;
+  const deltas = `${schema}.job_count_deltas`;
   return {
     // Times travel as ISO text (text[]::timestamptz[]): postgres.js types an array by its first
     // element and sends an array of Dates as a scalar timestamptz, which the cast then refuses.
@@ -133,7 +135,19 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
           OR (state = 'cancelled' AND finished_at < now() - $2 * interval '1 millisecond')
           OR (state = 'discarded' AND finished_at < now() - $3 * interval '1 millisecond')
         LIMIT $4 FOR UPDATE SKIP LOCKED)`,
-    counts: `SELECT queue, state, count(*)::int AS count FROM ${t} GROUP BY queue, state`,
+    // Counts kept by triggers (migration 5): the folded counts plus the deltas not folded yet,
+    // read in one snapshot, so a fold running meanwhile neither hides nor doubles a change.
+    counts: `SELECT queue, state, sum(n)::int AS count FROM (
+        SELECT queue, state, n FROM ${counts} UNION ALL SELECT queue, state, n FROM ${deltas}) AS c
+      GROUP BY queue, state HAVING sum(n) <> 0`,
+    // Moves the deltas into job_counts. One fold at a time (the try-lock; a reader that misses it
+    // sums the deltas instead): two folds upserting the same rows in different orders could deadlock.
+    // A fold lost in a crash is lost whole (one statement), so it commits without its WAL flush.
+    countsFold: `WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)),
+      mine AS (SELECT pg_try_advisory_xact_lock(hashtext('offload_counts:' || ${lit(schema)})) AS held FROM relaxed),
+      moved AS (DELETE FROM ${deltas} WHERE (SELECT held FROM mine) RETURNING queue, state, n)
+      INSERT INTO ${counts} AS k (queue, state, n) SELECT queue, state, sum(n) FROM moved GROUP BY queue, state
+      ON CONFLICT (queue, state) DO UPDATE SET n = k.n + excluded.n`,
     // SKIP LOCKED: a job a claimer holds right now is being started (or passed over) by it.
     expire: `UPDATE ${t} SET state = 'cancelled', cancel_reason = 'expired', finished_at = now()
       WHERE id IN (SELECT id FROM ${t} WHERE expires_at IS NOT NULL AND expires_at <= now() AND state = ANY($1::text[])

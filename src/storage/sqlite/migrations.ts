@@ -90,4 +90,27 @@ CREATE TABLE offload_workers (
 CREATE INDEX offload_workers_heartbeat ON offload_workers (heartbeat_at);
 `,
   },
+  {
+    version: 5,
+    name: 'job counts',
+    sql: `
+-- Jobs by queue and state, kept by triggers, so that counting them (queues.list(), the
+-- dashboard, metrics) reads a few rows instead of the whole table: a GROUP BY over a million
+-- retained jobs held the store thread ~0.6 s per read. Triggers rather than the store's own
+-- statements: every write is counted, whatever path makes it. A row whose count falls to 0 stays.
+CREATE TABLE offload_job_counts (queue TEXT NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (queue, state)) WITHOUT ROWID;
+INSERT INTO offload_job_counts (queue, state, n) SELECT queue, state, COUNT(*) FROM offload_jobs GROUP BY queue, state;
+CREATE TRIGGER offload_jobs_count_insert AFTER INSERT ON offload_jobs BEGIN
+  INSERT INTO offload_job_counts (queue, state, n) VALUES (new.queue, new.state, 1) ON CONFLICT (queue, state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER offload_jobs_count_update AFTER UPDATE OF state, queue ON offload_jobs
+  WHEN old.state IS NOT new.state OR old.queue IS NOT new.queue BEGIN
+  UPDATE offload_job_counts SET n = n - 1 WHERE queue = old.queue AND state = old.state;
+  INSERT INTO offload_job_counts (queue, state, n) VALUES (new.queue, new.state, 1) ON CONFLICT (queue, state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER offload_jobs_count_delete AFTER DELETE ON offload_jobs BEGIN
+  UPDATE offload_job_counts SET n = n - 1 WHERE queue = old.queue AND state = old.state;
+END;
+`,
+  },
 ];
