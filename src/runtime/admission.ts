@@ -4,9 +4,10 @@
  * when to come back (`retryAfterMs`) from the rate at which the queue is draining.
  *
  * Counting every enqueue would cost a query each; instead each bounded queue keeps a view:
- * `waiting` read from the store (counted up to the bound only, so a deep queue costs no more
- * than a full one) at most every `refreshMs`, plus what this client admitted since. One refresh
- * is in flight per queue at a time; concurrent enqueues wait for it together.
+ * `waiting` read from the store's job counts (kept by triggers, so a deep queue costs no more
+ * than an empty one) at most every `refreshMs`, plus what this client admitted since. One refresh
+ * is in flight per queue at a time; concurrent enqueues wait for it together, and one read of the
+ * counts and one of the drain rate serve every bounded queue refreshing within `refreshMs`.
  *
  * The bound is exact for one client. Several clients enqueueing into one queue each see the
  * others' jobs at their next refresh, so together they can overshoot by what they admit within
@@ -16,9 +17,17 @@ import { retryAfterMs } from '../core/retry-after.ts';
 import { WAITING_STATES } from '../core/state-machine.ts';
 import { OffloadError } from '../errors.ts';
 import type { Driver } from '../storage/driver.ts';
+import type { JobState } from '../types.ts';
 
 /** The window over which the drain rate is measured. */
 export const DRAIN_WINDOW_MS = 10_000;
+
+/** A read of the store shared by the refreshes of every bounded queue. */
+interface Shared<T> {
+  at: number;
+  rows: Promise<T>;
+  failed: boolean;
+}
 
 interface View {
   waiting: number;
@@ -42,7 +51,9 @@ export class Admission {
   readonly #now: () => number;
   readonly #views = new Map<string, View>();
   /** One drain read (every queue's) serves every bounded queue refreshing within `refreshMs`. */
-  #drain: { at: number; rows: Promise<Array<{ queue: string; count: number }>> } | null = null;
+  #drain: Shared<Array<{ queue: string; count: number }>> | null = null;
+  /** Likewise one read of the job counts. */
+  #counts: Shared<Array<{ queue: string; state: JobState; count: number }>> | null = null;
 
   constructor(driver: Driver, limits: ReadonlyMap<string, number>, refreshMs: number, now: () => number) {
     this.#driver = driver;
@@ -62,7 +73,7 @@ export class Admission {
   async admit(queue: string, task: string, count: number): Promise<void> {
     const max = this.#limits.get(queue);
     if (max === undefined) return;
-    const view = await this.#view(queue, max);
+    const view = await this.#view(queue);
     if (view.waiting + count > max) {
       throw new OffloadError('OFFLOAD_OVERLOADED', `queue '${queue}' is full: ${view.waiting} jobs wait (maxBacklog ${max}); retry later`, {
         details: { queue, task, maxBacklog: max, waiting: view.waiting, retryAfterMs: retryAfterMs(view.waiting + count - max, view.drainPerSec, DRAIN_WINDOW_MS) } satisfies OverloadDetails,
@@ -77,7 +88,7 @@ export class Admission {
     if (view !== undefined) view.waiting = Math.max(0, view.waiting - count);
   }
 
-  async #view(queue: string, max: number): Promise<View> {
+  async #view(queue: string): Promise<View> {
     let view = this.#views.get(queue);
     if (view === undefined) {
       view = { waiting: 0, drainPerSec: 0, at: Number.NEGATIVE_INFINITY, refreshing: null };
@@ -85,7 +96,7 @@ export class Admission {
     }
     if (this.#now() - view.at >= this.#refreshMs) {
       const v = view;
-      v.refreshing ??= this.#refresh(queue, max, v).finally(() => {
+      v.refreshing ??= this.#refresh(queue, v).finally(() => {
         v.refreshing = null;
       });
       await v.refreshing;
@@ -93,28 +104,26 @@ export class Admission {
     return view;
   }
 
-  async #refresh(queue: string, max: number, view: View): Promise<void> {
-    const [waiting, finished] = await Promise.all([
-      // One past the bound is enough to tell "full" from "not full".
-      this.#driver.jobCountUpTo({ queue, states: WAITING_STATES, cap: max + 1 }),
-      this.#drainRows(),
+  async #refresh(queue: string, view: View): Promise<void> {
+    const [counts, finished] = await Promise.all([
+      (this.#counts = this.#shared(this.#counts, () => this.#driver.jobCounts())).rows,
+      (this.#drain = this.#shared(this.#drain, () => this.#driver.jobFinishedRecently({ windowMs: DRAIN_WINDOW_MS }))).rows,
     ]);
-    view.waiting = waiting;
+    view.waiting = counts.reduce((n, c) => (c.queue === queue && WAITING_STATES.includes(c.state) ? n + c.count : n), 0);
     view.drainPerSec = (finished.find((f) => f.queue === queue)?.count ?? 0) / (DRAIN_WINDOW_MS / 1000);
     view.at = this.#now();
   }
 
-  #drainRows(): Promise<Array<{ queue: string; count: number }>> {
+  /** The read in `held` while it is younger than `refreshMs`, else a new one. */
+  #shared<T>(held: Shared<T> | null, read: () => Promise<T>): Shared<T> {
     const now = this.#now();
-    if (this.#drain === null || now - this.#drain.at >= this.#refreshMs) {
-      const rows = this.#driver.jobFinishedRecently({ windowMs: DRAIN_WINDOW_MS });
-      // A failed read is not kept: the next refresh asks again.
-      rows.catch(() => {
-        if (this.#drain?.rows === rows) this.#drain = null;
-      });
-      this.#drain = { at: now, rows };
-    }
-    return this.#drain.rows;
+    if (held !== null && now - held.at < this.#refreshMs && !held.failed) return held;
+    const fresh: Shared<T> = { at: now, rows: read(), failed: false };
+    // A failed read is not kept: the next refresh asks again.
+    fresh.rows.catch(() => {
+      fresh.failed = true;
+    });
+    return fresh;
   }
 }
 

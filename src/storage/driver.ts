@@ -234,8 +234,6 @@ export interface Driver {
    * `expired`. Returns them after the change.
    */
   jobExpire(params: { from: readonly JobState[]; limit: number }): Promise<Job[]>;
-  /** Jobs of `queue` in one of `states`, counted up to `cap` (the count stops there: cheap on a deep queue). */
-  jobCountUpTo(params: { queue: string; states: readonly JobState[]; cap: number }): Promise<number>;
   /** Per queue, how many jobs reached a final state within the last `windowMs` (database clock). */
   jobFinishedRecently(params: { windowMs: number }): Promise<Array<{ queue: string; count: number }>>;
   /** Deletes final jobs older than their retention. Returns how many. */

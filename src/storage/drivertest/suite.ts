@@ -706,18 +706,13 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       assert.deepEqual(resumed.map((c) => c.job.queue), ['pausable']);
     });
 
-    it('counts waiting jobs of a queue up to a cap, and finished jobs per queue within a window', async () => {
+    it('counts finished jobs per queue within a window', async () => {
       const task = fresh();
       await d.jobInsertMany({
         jobs: [...Array.from({ length: 5 }, () => insert({ task, queue: 'depth-q' })), insert({ task, queue: 'depth-q', delayMs: 60_000 })],
         atomic: true,
       });
-      assert.equal(await d.jobCountUpTo({ queue: 'depth-q', states: WAITING_STATES, cap: 100 }), 6);
-      assert.equal(await d.jobCountUpTo({ queue: 'depth-q', states: WAITING_STATES, cap: 3 }), 3);
-      assert.equal(await d.jobCountUpTo({ queue: 'depth-q', states: ['scheduled'], cap: 100 }), 1);
-      assert.equal(await d.jobCountUpTo({ queue: 'no-such-queue', states: WAITING_STATES, cap: 100 }), 0);
       const claimed = await d.jobClaim({ ...claimArgs, queues: ['depth-q'], tasks: [task], limit: 2 });
-      assert.equal(await d.jobCountUpTo({ queue: 'depth-q', states: WAITING_STATES, cap: 100 }), 4);
       await d.jobCompleteMany({ completions: claimed.map((c) => completion(c.job.id, c.token)) });
       const recent = (await d.jobFinishedRecently({ windowMs: 60_000 })).find((r) => r.queue === 'depth-q');
       assert.equal(recent?.count, 2);

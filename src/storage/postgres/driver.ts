@@ -350,11 +350,6 @@ export class PostgresDriver implements Driver {
     return this.#jobs(this.#q.expire, [p.from, p.limit]);
   }
 
-  async jobCountUpTo(p: { queue: string; states: readonly JobState[]; cap: number }): Promise<number> {
-    const [r] = await this.#run<{ n: number }>(this.#q.countUpTo, [p.queue, p.states, p.cap]);
-    return r?.n ?? 0;
-  }
-
   async jobFinishedRecently(p: { windowMs: number }): Promise<Array<{ queue: string; count: number }>> {
     return this.#run(this.#q.finishedRecently, [p.windowMs]);
   }

@@ -153,9 +153,6 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
       WHERE id IN (SELECT id FROM ${t} WHERE expires_at IS NOT NULL AND expires_at <= now() AND state = ANY($1::text[])
         LIMIT $2 FOR UPDATE SKIP LOCKED)
       RETURNING ${JOB_SELECT}`,
-    // LIMIT inside: the count stops at the cap instead of walking a deep queue's whole index range
-    // (admission control runs it often, on queues that are by definition deep).
-    countUpTo: `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${t} WHERE queue = $1 AND state = ANY($2::text[]) LIMIT $3) AS c`,
     finishedRecently: `SELECT queue, count(*)::int AS count FROM ${t}
       WHERE state IN ('completed','cancelled','discarded') AND finished_at > now() - $1 * interval '1 millisecond' GROUP BY queue`,
     queuePause: `INSERT INTO ${queues} (name, paused_at) VALUES ($1, now())

@@ -137,7 +137,6 @@ export class SqliteDriver implements Driver {
   jobPrune: Driver['jobPrune'] = (p) => this.#call('jobPrune', p);
   jobCounts: Driver['jobCounts'] = () => this.#call('jobCounts', null);
   jobExpire: Driver['jobExpire'] = (p) => this.#call('jobExpire', p);
-  jobCountUpTo: Driver['jobCountUpTo'] = (p) => this.#call('jobCountUpTo', p);
   jobFinishedRecently: Driver['jobFinishedRecently'] = (p) => this.#call('jobFinishedRecently', p);
   queuePause: Driver['queuePause'] = (p) => this.#call('queuePause', p);
   queueResume: Driver['queueResume'] = (p) => this.#call('queueResume', p);

@@ -461,13 +461,6 @@ export class SqliteEngine {
     return (this.#write(() => s.all({ now: Date.now(), limit: p.limit }, ...p.from)) as Row[]).map(toJob);
   }
 
-  jobCountUpTo(p: { queue: string; states: readonly JobState[]; cap: number }): number {
-    // LIMIT inside: the count stops at the cap instead of walking a deep queue's whole index range.
-    const s = this.#stmt(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM offload_jobs
-      WHERE queue = ? AND state IN (${p.states.map(() => '?').join(',')}) LIMIT ?)`);
-    return (s.get(p.queue, ...p.states, p.cap) as { n: number }).n;
-  }
-
   jobFinishedRecently(p: { windowMs: number }): Array<{ queue: string; count: number }> {
     const s = this.#stmt(`SELECT queue, COUNT(*) AS count FROM offload_jobs
       WHERE state IN ${FINAL} AND finished_at > ? GROUP BY queue`);

@@ -40,7 +40,7 @@ function open(): SqliteEngine | null {
 }
 open();
 
-const READS: ReadonlySet<string> = new Set<EngineMethod>(['jobGet', 'jobList', 'jobCounts', 'jobCancelRequested', 'jobCountUpTo', 'jobFinishedRecently', 'queueList', 'workerList', 'jobCount']);
+const READS: ReadonlySet<string> = new Set<EngineMethod>(['jobGet', 'jobList', 'jobCounts', 'jobCancelRequested', 'jobFinishedRecently', 'queueList', 'workerList', 'jobCount']);
 
 function handle(e: SqliteEngine, req: StoreRequest): StoreResponse {
   try {
