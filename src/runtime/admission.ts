@@ -7,7 +7,8 @@
  * `waiting` read from the store's job counts (kept by triggers, so a deep queue costs no more
  * than an empty one) at most every `refreshMs`, plus what this client admitted since. One refresh
  * is in flight per queue at a time; concurrent enqueues wait for it together, and one read of the
- * counts and one of the drain rate serve every bounded queue refreshing within `refreshMs`.
+ * counts serves every bounded queue refreshing within `refreshMs`; the drain rate is read at most
+ * every DRAIN_REFRESH_MS.
  *
  * The bound is exact for one client. Several clients enqueueing into one queue each see the
  * others' jobs at their next refresh, so together they can overshoot by what they admit within
@@ -21,6 +22,12 @@ import type { JobState } from '../types.ts';
 
 /** The window over which the drain rate is measured. */
 export const DRAIN_WINDOW_MS = 10_000;
+/**
+ * The drain rate is read again at most this often, whatever `refreshMs`: over a 10 s window a read
+ * every 2 s moves it little, and the read scans every job finished in the window (~40 ms of the
+ * SQLite store thread at 30k jobs/s), where the backlog is a few rows of the kept counts.
+ */
+const DRAIN_REFRESH_MS = 2_000;
 
 /** A read of the store shared by the refreshes of every bounded queue. */
 interface Shared<T> {
@@ -50,7 +57,7 @@ export class Admission {
   readonly #refreshMs: number;
   readonly #now: () => number;
   readonly #views = new Map<string, View>();
-  /** One drain read (every queue's) serves every bounded queue refreshing within `refreshMs`. */
+  /** One drain read (every queue's) serves every bounded queue refreshing within DRAIN_REFRESH_MS. */
   #drain: Shared<Array<{ queue: string; count: number }>> | null = null;
   /** Likewise one read of the job counts. */
   #counts: Shared<Array<{ queue: string; state: JobState; count: number }>> | null = null;
@@ -106,18 +113,18 @@ export class Admission {
 
   async #refresh(queue: string, view: View): Promise<void> {
     const [counts, finished] = await Promise.all([
-      (this.#counts = this.#shared(this.#counts, () => this.#driver.jobCounts())).rows,
-      (this.#drain = this.#shared(this.#drain, () => this.#driver.jobFinishedRecently({ windowMs: DRAIN_WINDOW_MS }))).rows,
+      (this.#counts = this.#shared(this.#counts, this.#refreshMs, () => this.#driver.jobCounts())).rows,
+      (this.#drain = this.#shared(this.#drain, Math.max(this.#refreshMs, DRAIN_REFRESH_MS), () => this.#driver.jobFinishedRecently({ windowMs: DRAIN_WINDOW_MS }))).rows,
     ]);
     view.waiting = counts.reduce((n, c) => (c.queue === queue && WAITING_STATES.includes(c.state) ? n + c.count : n), 0);
     view.drainPerSec = (finished.find((f) => f.queue === queue)?.count ?? 0) / (DRAIN_WINDOW_MS / 1000);
     view.at = this.#now();
   }
 
-  /** The read in `held` while it is younger than `refreshMs`, else a new one. */
-  #shared<T>(held: Shared<T> | null, read: () => Promise<T>): Shared<T> {
+  /** The read in `held` while it is younger than `maxAgeMs`, else a new one. */
+  #shared<T>(held: Shared<T> | null, maxAgeMs: number, read: () => Promise<T>): Shared<T> {
     const now = this.#now();
-    if (held !== null && now - held.at < this.#refreshMs && !held.failed) return held;
+    if (held !== null && now - held.at < maxAgeMs && !held.failed) return held;
     const fresh: Shared<T> = { at: now, rows: read(), failed: false };
     // A failed read is not kept: the next refresh asks again.
     fresh.rows.catch(() => {

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isOffloadError } from '../errors.ts';
+import type { Driver } from '../storage/driver.ts';
+import type { JobState } from '../types.ts';
+import { Admission } from './admission.ts';
+
+type Counts = Array<{ queue: string; state: JobState; count: number }>;
+
+/** The two reads admission makes, counted; everything else of a driver is absent. */
+function fakeDriver(counts: () => Counts, finished: () => Array<{ queue: string; count: number }> = () => []) {
+  const calls = { counts: 0, finished: 0 };
+  const driver = {
+    jobCounts: async () => (calls.counts++, counts()),
+    jobFinishedRecently: async () => (calls.finished++, finished()),
+  } as unknown as Driver;
+  return { driver, calls };
+}
+
+const overloaded = (err: unknown) => isOffloadError(err, 'OFFLOAD_OVERLOADED');
+
+describe('admission', () => {
+  it('counts only the waiting states of the queue against its bound', async () => {
+    const { driver } = fakeDriver(() => [
+      { queue: 'q', state: 'available', count: 3 },
+      { queue: 'q', state: 'scheduled', count: 1 },
+      { queue: 'q', state: 'retryable', count: 1 },
+      { queue: 'q', state: 'running', count: 50 },
+      { queue: 'q', state: 'completed', count: 1000 },
+      { queue: 'other', state: 'available', count: 1000 },
+    ]);
+    const a = new Admission(driver, new Map([['q', 6]]), 250, () => 0);
+    await a.admit('q', 't', 1);
+    await assert.rejects(a.admit('q', 't', 1), (err: unknown) => overloaded(err) && (err as { details: { waiting: number } }).details.waiting === 6);
+  });
+
+  it('a queue without a bound reads nothing', async () => {
+    const { driver, calls } = fakeDriver(() => []);
+    const a = new Admission(driver, new Map(), 250, () => 0);
+    await a.admit('q', 't', 1_000_000);
+    assert.deepEqual(calls, { counts: 0, finished: 0 });
+  });
+
+  it('reads the counts again after refreshMs and the drain rate at most every 2 s, one read for every queue', async () => {
+    let now = 0;
+    const { driver, calls } = fakeDriver(() => [], () => [{ queue: 'a', count: 50 }]);
+    const a = new Admission(driver, new Map([['a', 100], ['b', 100]]), 250, () => now);
+    await Promise.all([a.admit('a', 't', 1), a.admit('b', 't', 1)]);
+    assert.deepEqual(calls, { counts: 1, finished: 1 });
+    now = 300;
+    await a.admit('a', 't', 1);
+    await a.admit('b', 't', 1);
+    assert.deepEqual(calls, { counts: 2, finished: 1 }, 'the second queue shares the first one\'s read');
+    now = 2_100;
+    await a.admit('a', 't', 1);
+    assert.deepEqual(calls, { counts: 3, finished: 2 });
+  });
+
+  it('a failed read fails the enqueue and is not kept: the next one reads again', async () => {
+    let fail = true;
+    const { driver, calls } = fakeDriver(() => {
+      if (fail) throw new Error('store down');
+      return [];
+    });
+    let now = 0;
+    const a = new Admission(driver, new Map([['q', 10]]), 250, () => now);
+    await assert.rejects(a.admit('q', 't', 1), /store down/);
+    fail = false;
+    now = 1;
+    await a.admit('q', 't', 1);
+    assert.equal(calls.counts, 2);
+  });
+
+  it('reserves what it admitted until the next read, and gives back what was not stored', async () => {
+    const { driver } = fakeDriver(() => []);
+    const a = new Admission(driver, new Map([['q', 3]]), 250, () => 0);
+    await a.admit('q', 't', 2);
+    await assert.rejects(a.admit('q', 't', 2), overloaded);
+    a.release('q', 2);
+    await a.admit('q', 't', 3);
+  });
+});
