@@ -86,6 +86,8 @@ describe('job counts migration', () => {
         assert.deepEqual(await counts(d), { 'a/available': 3, 'a/completed': 2, 'b/discarded': 1 });
         await afterUpgrade(d);
         assert.deepEqual(await counts(d), { 'a/available': 1, 'a/completed': 3, 'a/running': 1, 'b/discarded': 1 });
+        // The read folded the deltas of those writes into job_counts.
+        assert.deepEqual([...(await sql.unsafe(`SELECT count(*)::int AS n FROM ${q}.job_count_deltas`))], [{ n: 0 }]);
       } finally {
         await d.close();
       }

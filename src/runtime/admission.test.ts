@@ -41,19 +41,43 @@ describe('admission', () => {
     assert.deepEqual(calls, { counts: 0, finished: 0 });
   });
 
-  it('reads the counts again after refreshMs and the drain rate at most every 2 s, one read for every queue', async () => {
+  it('reads the counts at each refresh and the drain rate at most every 2 s, one drain read for every queue', async () => {
     let now = 0;
     const { driver, calls } = fakeDriver(() => [], () => [{ queue: 'a', count: 50 }]);
     const a = new Admission(driver, new Map([['a', 100], ['b', 100]]), 250, () => now);
     await Promise.all([a.admit('a', 't', 1), a.admit('b', 't', 1)]);
-    assert.deepEqual(calls, { counts: 1, finished: 1 });
+    assert.deepEqual(calls, { counts: 2, finished: 1 });
     now = 300;
     await a.admit('a', 't', 1);
     await a.admit('b', 't', 1);
-    assert.deepEqual(calls, { counts: 2, finished: 1 }, 'the second queue shares the first one\'s read');
+    assert.deepEqual(calls, { counts: 4, finished: 1 }, 'the drain read of t=0 still serves');
     now = 2_100;
     await a.admit('a', 't', 1);
-    assert.deepEqual(calls, { counts: 3, finished: 2 });
+    assert.deepEqual(calls, { counts: 5, finished: 2 });
+  });
+
+  it('one client never passes the bound, however the refreshes of its queues interleave', async () => {
+    // What the store holds: every admitted job is stored at once.
+    const stored = new Map<string, number>();
+    const { driver } = fakeDriver(() => [...stored].map(([queue, count]) => ({ queue, state: 'available' as const, count })));
+    let now = 0;
+    const a = new Admission(driver, new Map([['a', 1000], ['b', 60]]), 250, () => now);
+    const admit = async (queue: string, n: number, at: number) => {
+      now = at;
+      try {
+        await a.admit(queue, 't', n);
+        stored.set(queue, (stored.get(queue) ?? 0) + n);
+      } catch (err) {
+        if (!overloaded(err)) throw err;
+      }
+    };
+    await admit('a', 1, 0);
+    await admit('b', 20, 100);
+    await admit('a', 1, 260);
+    await admit('b', 40, 300);
+    await admit('b', 40, 350);
+    await admit('b', 40, 700);
+    assert.equal(stored.get('b'), 60);
   });
 
   it('a failed read fails the enqueue and is not kept: the next one reads again', async () => {

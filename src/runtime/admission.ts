@@ -6,9 +6,10 @@
  * Counting every enqueue would cost a query each; instead each bounded queue keeps a view:
  * `waiting` read from the store's job counts (kept by triggers, so a deep queue costs no more
  * than an empty one) at most every `refreshMs`, plus what this client admitted since. One refresh
- * is in flight per queue at a time; concurrent enqueues wait for it together, and one read of the
- * counts serves every bounded queue refreshing within `refreshMs`; the drain rate is read at most
- * every DRAIN_REFRESH_MS.
+ * is in flight per queue at a time; concurrent enqueues wait for it together. Each refresh reads
+ * the counts itself: a read shared with another queue's refresh would predate what this queue
+ * admitted since that read began, and the view would forget it. The drain rate, a rate over 10 s,
+ * is one read shared by every queue, made at most every DRAIN_REFRESH_MS.
  *
  * The bound is exact for one client. Several clients enqueueing into one queue each see the
  * others' jobs at their next refresh, so together they can overshoot by what they admit within
@@ -18,7 +19,6 @@ import { retryAfterMs } from '../core/retry-after.ts';
 import { WAITING_STATES } from '../core/state-machine.ts';
 import { OffloadError } from '../errors.ts';
 import type { Driver } from '../storage/driver.ts';
-import type { JobState } from '../types.ts';
 
 /** The window over which the drain rate is measured. */
 export const DRAIN_WINDOW_MS = 10_000;
@@ -29,10 +29,10 @@ export const DRAIN_WINDOW_MS = 10_000;
  */
 const DRAIN_REFRESH_MS = 2_000;
 
-/** A read of the store shared by the refreshes of every bounded queue. */
-interface Shared<T> {
+/** A drain-rate read, shared by the refreshes of every bounded queue. */
+interface DrainRead {
   at: number;
-  rows: Promise<T>;
+  rows: Promise<Array<{ queue: string; count: number }>>;
   failed: boolean;
 }
 
@@ -58,9 +58,7 @@ export class Admission {
   readonly #now: () => number;
   readonly #views = new Map<string, View>();
   /** One drain read (every queue's) serves every bounded queue refreshing within DRAIN_REFRESH_MS. */
-  #drain: Shared<Array<{ queue: string; count: number }>> | null = null;
-  /** Likewise one read of the job counts. */
-  #counts: Shared<Array<{ queue: string; state: JobState; count: number }>> | null = null;
+  #drain: DrainRead | null = null;
 
   constructor(driver: Driver, limits: ReadonlyMap<string, number>, refreshMs: number, now: () => number) {
     this.#driver = driver;
@@ -113,24 +111,26 @@ export class Admission {
 
   async #refresh(queue: string, view: View): Promise<void> {
     const [counts, finished] = await Promise.all([
-      (this.#counts = this.#shared(this.#counts, this.#refreshMs, () => this.#driver.jobCounts())).rows,
-      (this.#drain = this.#shared(this.#drain, Math.max(this.#refreshMs, DRAIN_REFRESH_MS), () => this.#driver.jobFinishedRecently({ windowMs: DRAIN_WINDOW_MS }))).rows,
+      this.#driver.jobCounts(),
+      this.#drainRows(),
     ]);
     view.waiting = counts.reduce((n, c) => (c.queue === queue && WAITING_STATES.includes(c.state) ? n + c.count : n), 0);
     view.drainPerSec = (finished.find((f) => f.queue === queue)?.count ?? 0) / (DRAIN_WINDOW_MS / 1000);
     view.at = this.#now();
   }
 
-  /** The read in `held` while it is younger than `maxAgeMs`, else a new one. */
-  #shared<T>(held: Shared<T> | null, maxAgeMs: number, read: () => Promise<T>): Shared<T> {
+  /** The drain read in hand while it is younger than DRAIN_REFRESH_MS, else a new one. */
+  #drainRows(): Promise<Array<{ queue: string; count: number }>> {
     const now = this.#now();
-    if (held !== null && now - held.at < maxAgeMs && !held.failed) return held;
-    const fresh: Shared<T> = { at: now, rows: read(), failed: false };
+    const held = this.#drain;
+    if (held !== null && now - held.at < DRAIN_REFRESH_MS && !held.failed) return held.rows;
+    const fresh: DrainRead = { at: now, rows: this.#driver.jobFinishedRecently({ windowMs: DRAIN_WINDOW_MS }), failed: false };
     // A failed read is not kept: the next refresh asks again.
     fresh.rows.catch(() => {
       fresh.failed = true;
     });
-    return fresh;
+    this.#drain = fresh;
+    return fresh.rows;
   }
 }
 

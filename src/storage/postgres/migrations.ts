@@ -94,7 +94,7 @@ CREATE INDEX workers_heartbeat ON :schema.workers (heartbeat_at);
     version: 5,
     name: 'job counts',
     sql: `
--- Jobs by queue and state without a GROUP BY over the whole table (~85 ms of server CPU at a
+-- Jobs by queue and state without a GROUP BY over the whole table (queues.list() took ~0.2 s at a
 -- million retained jobs, read every second by an open dashboard). Statement triggers append each
 -- statement's net changes to job_count_deltas; reads sum job_counts and the deltas, and fold the
 -- deltas into job_counts now and then (jobCounts, jobPrune).
@@ -130,6 +130,14 @@ CREATE TRIGGER jobs_count_update AFTER UPDATE ON :schema.jobs REFERENCING OLD TA
   FOR EACH STATEMENT EXECUTE FUNCTION :schema.job_counts_updated();
 CREATE TRIGGER jobs_count_delete AFTER DELETE ON :schema.jobs REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION :schema.job_counts_deleted();
+-- TRUNCATE fires no row or statement trigger of the others: it empties the counts with the table.
+CREATE FUNCTION :schema.job_counts_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM :schema.job_count_deltas;
+  DELETE FROM :schema.job_counts;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER jobs_count_truncate AFTER TRUNCATE ON :schema.jobs FOR EACH STATEMENT EXECUTE FUNCTION :schema.job_counts_truncated();
 INSERT INTO :schema.job_counts (queue, state, n) SELECT queue, state, count(*) FROM :schema.jobs GROUP BY queue, state;
 `,
   },
