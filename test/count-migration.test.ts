@@ -11,6 +11,7 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import postgresjs from 'postgres';
 import type { Driver } from '../src/storage/driver.ts';
+import { completion } from '../src/storage/drivertest/suite.ts';
 import { postgres } from '../src/storage/postgres/index.ts';
 import { POSTGRES_MIGRATIONS } from '../src/storage/postgres/migrations.ts';
 import { sqlite } from '../src/storage/sqlite/index.ts';
@@ -30,7 +31,7 @@ async function afterUpgrade(d: Driver): Promise<void> {
   const claimed = await d.jobClaim({ queues: ['a'], tasks: ['t'], workerId: 'w', leaseMs: 30_000, limit: 2 });
   assert.equal(claimed.length, 2);
   const c = claimed[0]!;
-  await d.jobCompleteMany({ completions: [{ id: c.job.id, token: c.token, state: 'completed', delayMs: null, refund: 0, result: 'null', error: null, cancelReason: null }] });
+  await d.jobCompleteMany({ completions: [completion(c.job.id, c.token)] });
 }
 
 describe('job counts migration', () => {

@@ -7,23 +7,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import postgresjs from 'postgres';
 import type { Driver } from '../src/storage/driver.ts';
-import { JOB_STATES } from '../src/types.ts';
+import { assertCountsMatchTable, completion, insert } from '../src/storage/drivertest/suite.ts';
 import { postgresTestStore, PG_URL } from './stores.ts';
-
-const base = {
-  task: 't', queue: 'default', payload: '{}', priority: 0, maxAttempts: 3, timeoutMs: null, runAt: null, delayMs: 0,
-  idempotencyKey: null, fingerprint: null, expiresAt: null, ttlMs: null, traceContext: null,
-};
-
-/** Every (queue, state) the kept counts give, checked against counting the table. */
-async function assertCountsMatch(d: Driver): Promise<void> {
-  const kept = await d.jobCounts();
-  for (const state of JOB_STATES) {
-    const total = kept.filter((c) => c.state === state).reduce((n, c) => n + c.count, 0);
-    const actual = await d.jobCount({ filter: { states: [state], task: null, queue: null, idempotencyKey: null }, cap: 1_000_000 });
-    assert.equal(total, actual, state);
-  }
-}
 
 describe('postgres job counts', () => {
   const store = postgresTestStore();
@@ -37,7 +22,7 @@ describe('postgres job counts', () => {
   it('stay equal to the table while three processes claim and complete and two others fold', async () => {
     const drivers = [store.open(), store.open(), store.open(), store.open(), store.open()];
     await drivers[0]!.migrate();
-    await drivers[0]!.jobInsertMany({ jobs: Array.from({ length: 600 }, (_, i) => ({ ...base, queue: i % 2 ? 'odd' : 'default' })), atomic: false });
+    await drivers[0]!.jobInsertMany({ jobs: Array.from({ length: 600 }, (_, i) => insert({ queue: i % 2 ? 'odd' : 'default' })), atomic: false });
     const left = { workers: 3 };
     const work = async (d: Driver, i: number) => {
       try {
@@ -45,10 +30,9 @@ describe('postgres job counts', () => {
           const claimed = await d.jobClaim({ queues: ['default', 'odd'], tasks: ['t'], workerId: `w${i}`, leaseMs: 30_000, limit: 7 });
           if (claimed.length === 0) return;
           await d.jobCompleteMany({
-            completions: claimed.map((c, k) => ({
-              id: c.job.id, token: c.token, state: k % 3 === 0 ? 'retryable' : 'completed', delayMs: k % 3 === 0 ? 3_600_000 : null,
-              refund: 0, result: k % 3 === 0 ? null : 'null', error: null, cancelReason: null,
-            })),
+            completions: claimed.map((c, k) =>
+              completion(c.job.id, c.token, k % 3 === 0 ? { state: 'retryable', delayMs: 3_600_000, result: null } : {}),
+            ),
           });
         }
       } finally {
@@ -65,7 +49,7 @@ describe('postgres job counts', () => {
     };
     const [, , , r1, r2] = await Promise.all([work(drivers[0]!, 0), work(drivers[1]!, 1), work(drivers[2]!, 2), read(drivers[3]!), read(drivers[4]!)]);
     assert.ok(r1 + r2 > 2, 'the counts were read while the work went on');
-    await assertCountsMatch(drivers[3]!);
+    await assertCountsMatchTable(drivers[3]!);
     const byState = Object.fromEntries((await drivers[3]!.jobCounts()).map((c) => [`${c.queue}/${c.state}`, c.count]));
     assert.equal(byState['default/completed']! + byState['odd/completed']! + byState['default/retryable']! + byState['odd/retryable']!, 600);
   });
@@ -78,11 +62,11 @@ describe('postgres job counts', () => {
     await sql.unsafe(`CREATE FUNCTION ${q}.no_fold() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'fold refused'; END $$`);
     await sql.unsafe(`CREATE TRIGGER no_fold BEFORE DELETE ON ${q}.job_count_deltas FOR EACH ROW EXECUTE FUNCTION ${q}.no_fold()`);
     try {
-      await d.jobInsertMany({ jobs: [{ ...base, queue: 'unfolded' }, { ...base, queue: 'unfolded' }], atomic: false });
+      await d.jobInsertMany({ jobs: [insert({ queue: 'unfolded' }), insert({ queue: 'unfolded' })], atomic: false });
       assert.deepEqual((await d.jobCounts()).filter((c) => c.queue === 'unfolded'), [{ queue: 'unfolded', state: 'available', count: 2 }]);
       const claimed = await d.jobClaim({ queues: ['unfolded'], tasks: ['t'], workerId: 'w', leaseMs: 30_000, limit: 2 });
       await d.jobCompleteMany({
-        completions: claimed.map((c) => ({ id: c.job.id, token: c.token, state: 'completed', delayMs: null, refund: 0, result: 'null', error: null, cancelReason: null })),
+        completions: claimed.map((c) => completion(c.job.id, c.token)),
       });
       assert.ok((await d.jobPrune({ completedMs: 0, cancelledMs: 0, discardedMs: 0, limit: 10_000 })) >= 2, 'the prune answers with what it deleted');
       assert.deepEqual((await d.jobCounts()).filter((c) => c.queue === 'unfolded'), []);
@@ -90,7 +74,7 @@ describe('postgres job counts', () => {
     } finally {
       await sql.unsafe(`DROP TRIGGER no_fold ON ${q}.job_count_deltas`);
     }
-    await assertCountsMatch(d);
+    await assertCountsMatchTable(d);
     assert.equal((await sql.unsafe(`SELECT count(*)::int AS n FROM ${q}.job_count_deltas`))[0]!['n'], 0, 'the next read folded them');
   });
 
@@ -99,7 +83,7 @@ describe('postgres job counts', () => {
     await d.migrate();
     await sql.unsafe(`TRUNCATE "${schema}".jobs`);
     assert.deepEqual([...(await d.jobCounts())], []);
-    await d.jobInsertMany({ jobs: [base, base], atomic: false });
+    await d.jobInsertMany({ jobs: [insert(), insert()], atomic: false });
     assert.deepEqual([...(await d.jobCounts())], [{ queue: 'default', state: 'available', count: 2 }]);
   });
 });

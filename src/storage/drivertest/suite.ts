@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sourcesOf, WAITING_STATES } from '../../core/state-machine.ts';
-import { JOB_STATES } from '../../types.ts';
+import { JOB_STATES, type JobState } from '../../types.ts';
 import type { Driver, JobCompletion, JobInsert } from '../driver.ts';
 import { workerRegistryTests } from './workers.ts';
 
@@ -42,8 +42,22 @@ const claimArgs = { queues: ['default'], tasks: ['t'], workerId: 'w1', leaseMs: 
 /** A claim for an insert (JobInsert.claim), with a token of its own. */
 const insertClaim = () => ({ token: `handed-${Math.random()}`, leaseMs: 30_000, workerId: 'w9' });
 
-function completion(id: string, token: string, over: Partial<JobCompletion> = {}): JobCompletion {
+export function completion(id: string, token: string, over: Partial<JobCompletion> = {}): JobCompletion {
   return { id, token, state: 'completed', delayMs: null, refund: 0, result: '{"ok":true}', error: null, cancelReason: null, ...over };
+}
+
+/**
+ * The driver's kept counts (jobCounts) against counts of the table itself (jobCount scans it), for
+ * every (queue, state) they name and, per state, over all queues (a queue they miss shows there).
+ */
+export async function assertCountsMatchTable(d: Driver): Promise<void> {
+  const kept = await d.jobCounts();
+  const byFilter = (queue: string | null, state: JobState) => d.jobCount({ filter: { states: [state], task: null, queue, idempotencyKey: null }, cap: 1_000_000 });
+  for (const c of kept) assert.equal(c.count, await byFilter(c.queue, c.state), `${c.queue}/${c.state}`);
+  for (const state of JOB_STATES) {
+    const total = kept.filter((c) => c.state === state).reduce((n, c) => n + c.count, 0);
+    assert.equal(total, await byFilter(null, state), `all queues/${state}`);
+  }
 }
 
 const error = (attempt: number) => ({ name: 'Error', code: undefined, message: `boom ${attempt}`, stack: 'Error: boom', details: undefined, attempt });
@@ -780,16 +794,9 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       await d.testAgeJob({ id: old.job.id, ms: 25 * hour });
       assert.ok((await d.jobPrune({ completedMs: 24 * hour, cancelledMs: 24 * hour, discardedMs: 7 * 24 * hour, limit: 1000 })) >= 1);
 
-      // The kept counts against counts of the table itself (jobCount scans it), for every queue and
-      // state: the whole store, so the writes of every test above are checked too.
+      // The whole store, so the writes of every test above are checked too.
+      await assertCountsMatchTable(d);
       const kept = await d.jobCounts();
-      const byFilter = (queue: string | null, state: string) =>
-        d.jobCount({ filter: { states: [state as 'available'], task: null, queue, idempotencyKey: null }, cap: 1_000_000 });
-      for (const c of kept) assert.equal(c.count, await byFilter(c.queue, c.state), `${c.queue}/${c.state}`);
-      for (const state of JOB_STATES) {
-        const total = kept.filter((c) => c.state === state).reduce((n, c) => n + c.count, 0);
-        assert.equal(total, await byFilter(null, state), `all queues/${state}`);
-      }
       const tally = Object.fromEntries(kept.filter((c) => c.queue === 'tally-q').map((c) => [c.state, c.count]));
       // 12 made: 2 completed (1 pruned); 1 cancelled (deleted); expired and cancelled by jobCancel;
       // 2 leases given back and the discarded one retried; rescued and retryable; snoozed and delayed.
