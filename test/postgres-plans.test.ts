@@ -8,11 +8,15 @@ import { after, before, describe, it } from 'node:test';
 import postgresjs from 'postgres';
 import { createOffload, defineTask } from '../src/index.ts';
 import { pgQueries } from '../src/storage/postgres/queries.ts';
+import { insert } from '../src/storage/drivertest/suite.ts';
 import { postgresTestStore, PG_URL } from './stores.ts';
 
 interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
+  'Actual Rows'?: number;
+  'Temp Read Blocks'?: number;
+  'Temp Written Blocks'?: number;
   Plans?: PlanNode[];
 }
 
@@ -49,5 +53,49 @@ describe('postgres plans', () => {
       [],
       `no sequential scan of jobs: ${scans.map((n) => n['Node Type']).join(', ')}`,
     );
+  });
+});
+
+describe('postgres plans before statistics', () => {
+  // A fresh table, never analyzed: the planner guesses, as it does on a new install before
+  // autovacuum has looked at the table.
+  const store = postgresTestStore();
+  const schema = store.spec.slice(store.spec.indexOf('#') + 1);
+  const sql = postgresjs(PG_URL, { max: 1, onnotice: () => {} });
+
+  after(async () => {
+    await sql.end();
+    await store.dispose();
+  });
+
+  it('completing a job with a big result beside many running jobs reads no temp files', async () => {
+    const d = store.open();
+    await d.migrate();
+    await d.jobInsertMany({ jobs: Array.from({ length: 300 }, () => insert()), atomic: true });
+    const claimed = await d.jobClaim({ queues: ['default'], tasks: ['t'], limit: 300, workerId: 'w1', leaseMs: 60_000 });
+    assert.equal(claimed.length, 300);
+    const done = claimed.slice(0, 3);
+    // 8 MiB, twice the default work_mem: a value that large inside the joined rows spills them.
+    const big = JSON.stringify({ blob: 'x'.repeat(8 * 2 ** 20) });
+    const q = pgQueries(`"${schema}"`, 'wake', 'cancel');
+    const plan = await sql
+      .begin(async (tx) => {
+        const [row] = await tx.unsafe(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${q.completeOk}`, [
+          done.map((c) => c.job.id),
+          done.map((c) => c.token),
+          [big, '{"ok":1}', '{"ok":2}'],
+        ]);
+        throw Object.assign(new Error('roll back'), { plan: (row!['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0]!.Plan });
+      })
+      .catch((e: { plan?: PlanNode }) => {
+        if (e.plan === undefined) throw e;
+        return e.plan;
+      });
+    assert.equal(plan['Actual Rows'], 3, 'the three completions applied');
+    // Below the update itself: the join that finds the rows. (The update writes the new rows once
+    // to the counts trigger's transition table, which may spill; that is one pass, not one a row.)
+    const join = (plan.Plans ?? []).flatMap(nodes);
+    const temp = join.reduce((n, p) => n + (p['Temp Read Blocks'] ?? 0) + (p['Temp Written Blocks'] ?? 0), 0);
+    assert.equal(temp, 0, `the join read or wrote ${temp} temp blocks: ${join.map((p) => p['Node Type']).join(', ')}`);
   });
 });
