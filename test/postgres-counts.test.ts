@@ -4,20 +4,13 @@
  * TRUNCATE, which fires none of the row or statement triggers.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import postgresjs from 'postgres';
+import { describe, it } from 'node:test';
 import type { Driver } from '../src/storage/driver.ts';
 import { assertCountsMatchTable, completion, insert } from '../src/storage/drivertest/suite.ts';
-import { postgresTestStore, PG_URL } from './stores.ts';
+import { postgresSqlFixture } from './stores.ts';
 
 describe('postgres job counts', () => {
-  const store = postgresTestStore();
-  const schema = store.spec.slice(store.spec.indexOf('#') + 1);
-  const sql = postgresjs(PG_URL, { max: 1, onnotice: () => {} });
-  after(async () => {
-    await sql.end();
-    await store.dispose();
-  });
+  const { store, schema, sql } = postgresSqlFixture();
 
   it('stay equal to the table while three processes claim and complete and two others fold', async () => {
     const drivers = [store.open(), store.open(), store.open(), store.open(), store.open()];

@@ -4,12 +4,11 @@
  * behaviour: the planner may switch at a size the tests never reach otherwise.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import postgresjs from 'postgres';
+import { before, describe, it } from 'node:test';
 import { createOffload, defineTask } from '../src/index.ts';
 import { pgQueries } from '../src/storage/postgres/queries.ts';
 import { insert } from '../src/storage/drivertest/suite.ts';
-import { postgresTestStore, PG_URL } from './stores.ts';
+import { postgresSqlFixture } from './stores.ts';
 
 interface PlanNode {
   'Node Type': string;
@@ -25,9 +24,7 @@ function nodes(n: PlanNode): PlanNode[] {
 }
 
 describe('postgres plans', () => {
-  const store = postgresTestStore();
-  const schema = store.spec.slice(store.spec.indexOf('#') + 1);
-  const sql = postgresjs(PG_URL, { max: 1, onnotice: () => {} });
+  const { store, schema, sql } = postgresSqlFixture();
 
   before(async () => {
     const task = defineTask({ name: 'plans.noop', handler: () => {} });
@@ -35,10 +32,6 @@ describe('postgres plans', () => {
     for (let i = 0; i < 20; i++) await o.enqueueMany(task, Array.from({ length: 1000 }, (_, k) => ({ k })));
     await o.close();
     await sql.unsafe(`VACUUM ANALYZE "${schema}".jobs`);
-  });
-  after(async () => {
-    await sql.end();
-    await store.dispose();
   });
 
   it('a claim leases its picks by primary key, not by a scan of the whole table', async () => {
@@ -59,14 +52,7 @@ describe('postgres plans', () => {
 describe('postgres plans before statistics', () => {
   // A fresh table, never analyzed: the planner guesses, as it does on a new install before
   // autovacuum has looked at the table.
-  const store = postgresTestStore();
-  const schema = store.spec.slice(store.spec.indexOf('#') + 1);
-  const sql = postgresjs(PG_URL, { max: 1, onnotice: () => {} });
-
-  after(async () => {
-    await sql.end();
-    await store.dispose();
-  });
+  const { store, schema, sql } = postgresSqlFixture();
 
   it('completing a job with a big result beside many running jobs reads no temp files', async () => {
     const d = store.open();

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import postgresjs from 'postgres';
 import type { Driver } from '../src/storage/driver.ts';
 import { postgres } from '../src/storage/postgres/index.ts';
@@ -61,6 +62,21 @@ export function postgresTestStore(): TestStore {
       await sql.end();
     },
   };
+}
+
+/**
+ * For a describe block that reads a PostgreSQL test store with SQL of its own: the store, its
+ * schema's name and a one-connection client, all closed and dropped after the block.
+ */
+export function postgresSqlFixture(): { store: TestStore; schema: string; sql: postgresjs.Sql } {
+  const store = postgresTestStore();
+  const schema = store.spec.slice(store.spec.indexOf('#') + 1);
+  const sql = postgresjs(PG_URL, { max: 1, onnotice: () => {} });
+  after(async () => {
+    await sql.end();
+    await store.dispose();
+  });
+  return { store, schema, sql };
 }
 
 /** Opens a store from a spec made by `TestStore.spec` (used by child processes). */
