@@ -4,8 +4,8 @@
  *
  * Modes: idle (no thread), open (thread running; referenced only while requests are pending, so
  * an idle client does not keep the process alive), closed (every call fails with OFFLOAD_CLOSED).
- * A thread that dies rejects every pending request with OFFLOAD_STORE; the next call starts a new
- * thread (the database file is the state, the thread holds none).
+ * A thread that dies rejects the requests pending on it with OFFLOAD_STORE; the next call starts a
+ * new thread (the database file is the state, the thread holds none).
  */
 import { Worker } from 'node:worker_threads';
 import { deserializeError, OffloadError } from '../../errors.ts';
@@ -15,6 +15,8 @@ import type { EngineMethod, StoreRequest, StoreResponse, StoreThreadData } from 
 import { rowOf, toJob } from './rows.ts';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: unknown) => void };
+/** A store thread and the requests it has not answered yet. */
+type StoreThread = { worker: Worker; pending: Map<number, Pending> };
 
 // Built, the thread is a .js sibling. From TypeScript source (development, tests under tsx) it is
 // .ts, and a worker_thread does not inherit tsx's loader: a small bootstrap registers it first.
@@ -41,66 +43,71 @@ export class SqliteDriver implements Driver {
   readonly name = 'sqlite';
   readonly capabilities: DriverCapabilities = { callerTransactions: false, crossProcessNotify: false, ordered: true };
   readonly #options: SqliteEngineOptions;
-  #worker: Worker | null = null;
+  #thread: StoreThread | null = null;
   #nextId = 1;
-  readonly #pending = new Map<number, Pending>();
   #closed = false;
 
   constructor(options: SqliteEngineOptions) {
     this.#options = options;
   }
 
-  #thread(): Worker {
-    if (this.#worker !== null) return this.#worker;
+  #current(): StoreThread {
+    if (this.#thread !== null) return this.#thread;
     const data: StoreThreadData = { options: this.#options };
     const w = spawnThread({ workerData: data, name: 'offload-sqlite-store' });
+    // Each thread answers only the requests sent to it. A dying thread reports twice ('error',
+    // then 'exit'), and by the second report a call may have started its successor: only the
+    // dead thread's own requests fail, once.
+    const t: StoreThread = { worker: w, pending: new Map() };
     w.on('message', (res: StoreResponse) => {
-      const p = this.#pending.get(res.id);
+      const p = t.pending.get(res.id);
       if (p === undefined) return;
-      this.#pending.delete(res.id);
-      if (this.#pending.size === 0) w.unref();
+      t.pending.delete(res.id);
+      if (t.pending.size === 0) w.unref();
       if (res.ok) p.resolve(res.value);
       else p.reject(storeFailure(deserializeError(res.error)));
     });
     const fail = (err: unknown) => {
-      if (this.#worker === w) this.#worker = null;
+      if (this.#thread === t) this.#thread = null;
+      if (t.pending.size === 0) return;
       const e = new OffloadError('OFFLOAD_STORE', `sqlite store thread stopped: ${(err as Error)?.message ?? err}`, { cause: err });
-      for (const p of this.#pending.values()) p.reject(e);
-      this.#pending.clear();
+      const failed = [...t.pending.values()];
+      t.pending.clear();
+      for (const p of failed) p.reject(e);
     };
     w.on('error', fail);
     w.on('exit', (code) => fail(new Error(`exit code ${code}`)));
     w.unref();
-    this.#worker = w;
-    return w;
+    this.#thread = t;
+    return t;
   }
 
   #call<T>(method: EngineMethod, params: unknown): Promise<T> {
     if (this.#closed) return Promise.reject(new OffloadError('OFFLOAD_CLOSED', 'the sqlite store is closed'));
-    const w = this.#thread();
+    const t = this.#current();
     const id = this.#nextId++;
     const req: StoreRequest = { id, method, params };
     return new Promise<T>((resolve, reject) => {
-      if (this.#pending.size === 0) w.ref();
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      w.postMessage(req);
+      if (t.pending.size === 0) t.worker.ref();
+      t.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      t.worker.postMessage(req);
     });
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    const w = this.#worker;
-    if (w !== null) {
-      w.ref();
+    const t = this.#thread;
+    if (t !== null) {
+      t.worker.ref();
       const id = this.#nextId++;
       const closed = new Promise<void>((resolve) => {
-        this.#pending.set(id, { resolve: () => resolve(), reject: () => resolve() });
+        t.pending.set(id, { resolve: () => resolve(), reject: () => resolve() });
       });
-      w.postMessage({ id, method: 'close', params: null } satisfies StoreRequest);
+      t.worker.postMessage({ id, method: 'close', params: null } satisfies StoreRequest);
       await closed;
       this.#closed = true;
-      this.#worker = null;
-      await w.terminate();
+      this.#thread = null;
+      await t.worker.terminate();
     }
     this.#closed = true;
   }
@@ -148,6 +155,8 @@ export class SqliteDriver implements Driver {
   workerRemove: Driver['workerRemove'] = (p) => this.#call('workerRemove', p);
   workerPrune: Driver['workerPrune'] = (p) => this.#call('workerPrune', p);
   testAgeWorker: Driver['testAgeWorker'] = (p) => this.#call('testAgeWorker', p);
+  /** Tests only: the store thread dies of an uncaught error before it answers (see SqliteEngine.testCrash). */
+  testCrash = (): Promise<void> => this.#call('testCrash', null);
 }
 
 function storeFailure(err: Error): Error {

@@ -25,6 +25,19 @@ export interface SqliteEngineOptions {
 }
 
 /**
+ * How long a write keeps trying while another process holds the file's write lock, at least: each
+ * try waits up to busyTimeoutMs in SQLite's busy handler, and a try that still finds the lock held
+ * (or one that fails at once, as BEGIN can while another process recovers the WAL) is repeated with
+ * a growing nap until this has passed. Only then does SQLITE_BUSY reach the caller, as OFFLOAD_STORE.
+ */
+export const WRITE_PATIENCE_MS = 30_000;
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+/**
  * Runs `fn`, again and again while it fails with SQLITE_BUSY, for up to `timeoutMs`. Sleeps
  * between tries with Atomics.wait: this runs on the store thread, whose only work is this.
  */
@@ -35,8 +48,7 @@ function retryWhileBusy<T>(fn: () => T, timeoutMs: number): T {
     try {
       return fn();
     } catch (err) {
-      const code = (err as { code?: string }).code ?? '';
-      if (!code.startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw err;
+      if (!isBusy(err) || Date.now() >= deadline) throw err;
       Atomics.wait(nap, 0, 0, wait);
     }
   }
@@ -89,15 +101,26 @@ export class SqliteEngine {
     // While another process is busy with the file (its first open recovering the WAL, a
     // checkpoint), these can fail with SQLITE_BUSY at once, without the busy handler's wait: try
     // again for up to the busy timeout rather than leave this store unusable.
-    retryWhileBusy(() => this.#db.pragma('journal_mode = WAL'), options.busyTimeoutMs);
+    this.#patienceMs = Math.max(options.busyTimeoutMs, WRITE_PATIENCE_MS);
+    retryWhileBusy(() => this.#db.pragma('journal_mode = WAL'), this.#patienceMs);
     // FULL: a commit survives power loss, not only a process crash. Group commit (many jobs per
     // transaction) keeps the fsync cost per job small.
-    retryWhileBusy(() => this.#db.pragma(`synchronous = ${options.synchronous.toUpperCase()}`), options.busyTimeoutMs);
+    retryWhileBusy(() => this.#db.pragma(`synchronous = ${options.synchronous.toUpperCase()}`), this.#patienceMs);
     this.#db.pragma('foreign_keys = ON');
     this.#full = options.synchronous === 'full';
   }
 
   readonly #full: boolean;
+  readonly #patienceMs: number;
+
+  /**
+   * Whether a transaction is open. After a request of a group fails, this tells whether SQLite
+   * rolled back only that request's savepoint or the whole transaction (as it may on a full disk
+   * or an I/O error): see ./group-commit.ts.
+   */
+  get inTransaction(): boolean {
+    return this.#db.inTransaction;
+  }
 
   /**
    * Runs `fn` with commits that skip their fsync (synchronous=NORMAL), for writes whose loss in a
@@ -131,18 +154,16 @@ export class SqliteEngine {
     return s;
   }
 
-  /** Runs `fn` in a BEGIN IMMEDIATE transaction, retrying when another process holds the lock too long. */
+  /**
+   * Runs `fn` in a BEGIN IMMEDIATE transaction, trying again (with a growing nap) while another
+   * process holds the write lock, for up to the store's patience (WRITE_PATIENCE_MS). Inside a
+   * group it is a savepoint: the group holds the lock already.
+   */
   #write<T>(fn: () => T): T {
     const tx = this.#db.transaction(fn);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return tx.immediate();
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if ((code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') && attempt < 20) continue;
-        throw err;
-      }
-    }
+    if (this.#db.inTransaction) return tx();
+    // A failed try rolled back everything `fn` wrote, so running it again is safe.
+    return retryWhileBusy(() => tx.immediate(), this.#patienceMs);
   }
 
   /**
@@ -531,6 +552,30 @@ export class SqliteEngine {
     const s = this.#stmt(`UPDATE offload_jobs SET created_at = created_at - @ms, run_at = run_at - @ms,
       finished_at = finished_at - @ms, attempted_at = attempted_at - @ms, expires_at = expires_at - @ms WHERE id = @id`);
     this.#write(() => s.run({ ms: p.ms, id: Number(p.id) }));
+  }
+
+  /**
+   * Tests only: caps the file at its current size plus `extraPages` pages (null lifts the cap), so
+   * that a write past it fails with SQLITE_FULL as on a full disk.
+   */
+  testCapPages(p: { extraPages: number | null }): void {
+    if (p.extraPages === null) {
+      this.#db.pragma(`max_page_count = ${this.#pageCap ?? 4294967294}`);
+      return;
+    }
+    this.#pageCap ??= Number(this.#db.pragma('max_page_count', { simple: true }));
+    const pages = Number(this.#db.pragma('page_count', { simple: true }));
+    this.#db.pragma(`max_page_count = ${pages + Math.max(0, Math.trunc(p.extraPages))}`);
+  }
+
+  #pageCap: number | null = null;
+
+  /**
+   * Tests only: the store thread dies of an uncaught error, as it would of a bug, with this request
+   * unanswered: its answer (a function) cannot be posted, and posting it throws outside any handler.
+   */
+  testCrash(): unknown {
+    return () => undefined;
   }
 }
 

@@ -12,7 +12,11 @@ import { SqliteDriver } from './driver.ts';
 export interface SqliteStoreOptions {
   /** Database file; its folder is created. Default `.offload/offload.db`. `:memory:` is refused (a store thread has its own memory). */
   path?: string;
-  /** How long a write waits for another process's lock before retrying. Default 5000. */
+  /**
+   * How long one try of a write waits in SQLite's busy handler for another process's lock. Default
+   * 5000. A write keeps trying, with a growing pause, for 30 s (or this, if longer) before it fails
+   * with OFFLOAD_STORE: SQLITE_BUSY does not reach callers sooner.
+   */
   busyTimeoutMs?: number;
   /** `full` (default) survives power loss; `normal` only process crashes, and is faster. */
   synchronous?: 'full' | 'normal';

@@ -6,7 +6,7 @@ import type { SerializedError } from '../../errors.ts';
 import type { SqliteEngine, SqliteEngineOptions } from './engine.ts';
 
 /** Engine methods callable over the protocol. */
-export type EngineMethod = Exclude<keyof SqliteEngine, 'close'>;
+export type EngineMethod = Exclude<keyof SqliteEngine, 'close' | 'inTransaction'>;
 
 export interface StoreThreadData {
   options: SqliteEngineOptions;
