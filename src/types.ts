@@ -31,6 +31,8 @@ export interface AttemptError {
   message: string;
   code?: string;
   stack?: string;
+  /** The error's own `details` (an OffloadError's, or any thrown error's), as stored: JSON, or a note saying why it could not be. */
+  details?: unknown;
 }
 
 /** A job as read from the store. Ids are decimal strings (64-bit identity in the database). */

@@ -3,6 +3,7 @@
  * size limit; a canonical form (sorted keys) fingerprints payloads for idempotency checks.
  */
 import { OffloadError, type ErrorCode } from '../errors.ts';
+import { findUnstorable, jsonTextRefused } from './storable-text.ts';
 
 /** JSON text of `value`, or a typed error naming `what` when it cannot be stored or is over `maxBytes`. */
 export function encodeJson(value: unknown, what: string, maxBytes: number, code: ErrorCode): string {
@@ -13,6 +14,13 @@ export function encodeJson(value: unknown, what: string, maxBytes: number, code:
     throw new OffloadError('OFFLOAD_INVALID_PAYLOAD', `${what} is not JSON-serializable: ${(cause as Error).message}`, { cause });
   }
   if (text === undefined) throw new OffloadError('OFFLOAD_INVALID_PAYLOAD', `${what} is not JSON-serializable`);
+  if (jsonTextRefused(text)) {
+    const at = findUnstorable(value);
+    const where = at === null ? '' : ` at ${at.path}`;
+    throw new OffloadError('OFFLOAD_INVALID_PAYLOAD', `${what} holds ${at?.problem ?? 'text no store can keep'}${where}; PostgreSQL cannot store it`, {
+      details: { path: at?.path ?? null },
+    });
+  }
   // Fast path: JSON text is at most 3 bytes per UTF-16 unit, so short text cannot be over.
   const bytes = text.length * 3 <= maxBytes ? text.length : Buffer.byteLength(text, 'utf8');
   if (bytes > maxBytes) {

@@ -3,6 +3,7 @@
  * and unknown keys are refused with a suggestion (a typo must not silently fall back to a default).
  */
 import { OffloadError } from '../errors.ts';
+import { textProblem } from './storable-text.ts';
 
 function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -70,6 +71,21 @@ export function stringOption(value: unknown, where: string, fallback: string, pa
       `${where}: expected a non-empty string of at most 200 characters${pattern ? ` matching ${pattern}` : ''}, got ${describe(value)}`,
     );
   }
+  return value;
+}
+
+/**
+ * An idempotency key: 1 to 512 characters of text every store keeps as it is (no NUL, no unpaired
+ * surrogate: PostgreSQL refuses the one and turns the other into U+FFFD, after which a new job's
+ * key would match another's).
+ */
+export function idempotencyKeyOption(value: unknown, where: string): string | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'string' || value.length === 0 || value.length > 512) {
+    throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `${where}: idempotencyKey must be a string of 1 to 512 characters, got ${describe(value)}`);
+  }
+  const problem = textProblem(value);
+  if (problem !== null) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `${where}: idempotencyKey holds ${problem}, which PostgreSQL cannot store as it is`);
   return value;
 }
 

@@ -15,6 +15,7 @@
  * |                              | (or the rescuer) decides              |                 |
  */
 import { serializeError } from '../errors.ts';
+import { storableError, storableText } from './storable-text.ts';
 import type { JobState, RetryPolicy } from '../types.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { assertTransition, type TransitionReason } from './state-machine.ts';
@@ -100,7 +101,7 @@ export function resolveOutcome(outcome: AttemptOutcome, facts: AttemptFacts): Tr
       t = transition('completed', 'complete', null, 0, outcome.result, null, null);
       break;
     case 'cancelled':
-      t = transition('cancelled', 'cancel', null, 0, null, null, outcome.reason);
+      t = transition('cancelled', 'cancel', null, 0, null, null, outcome.reason === null ? null : storableText(outcome.reason));
       break;
     case 'released':
       t = transition('available', 'release', 0, 1, null, null, null);
@@ -108,10 +109,10 @@ export function resolveOutcome(outcome: AttemptOutcome, facts: AttemptFacts): Tr
     case 'threw': {
       const err = outcome.error;
       if (isSnooze(err)) t = transition('scheduled', 'snooze', err.delayMs, 1, null, null, null);
-      else if (isCancel(err)) t = transition('cancelled', 'cancel', null, 0, null, null, err.reason);
+      else if (isCancel(err)) t = transition('cancelled', 'cancel', null, 0, null, null, storableText(err.reason));
       else if (outcome.retryable && facts.attempt < facts.maxAttempts) {
-        t = transition('retryable', 'fail-retry', backoffDelayMs(facts.policy, facts.attempt, facts.random), 0, null, serializeError(err), null);
-      } else t = transition('discarded', 'fail-discard', null, 0, null, serializeError(err), null);
+        t = transition('retryable', 'fail-retry', backoffDelayMs(facts.policy, facts.attempt, facts.random), 0, null, storableError(serializeError(err)), null);
+      } else t = transition('discarded', 'fail-discard', null, 0, null, storableError(serializeError(err)), null);
       break;
     }
   }

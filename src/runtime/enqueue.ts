@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson, encodeJson } from '../core/json-value.ts';
-import { checkKeys, describe, intOption, NAME_PATTERN, stringOption } from '../core/options.ts';
+import { checkKeys, describe, idempotencyKeyOption, intOption, NAME_PATTERN, stringOption } from '../core/options.ts';
 import { InvalidPayloadError, OffloadError, type PayloadIssue } from '../errors.ts';
 import type { JobInsert } from '../storage/driver.ts';
 import type { EnqueueOptions, TaskDefinition } from '../types.ts';
@@ -33,10 +33,7 @@ export function checkEnqueueOptions(options: EnqueueOptions | undefined, where: 
   if (runAt !== undefined && o['delayMs'] !== undefined) {
     throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `${where}: give runAt or delayMs, not both`);
   }
-  const key = o['idempotencyKey'];
-  if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 512)) {
-    throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `${where}: idempotencyKey must be a string of 1 to 512 characters, got ${describe(key)}`);
-  }
+  const key = idempotencyKeyOption(o['idempotencyKey'], where);
   const delayMs = intOption(o['delayMs'], `${where}: delayMs`, 0, 10 * 365 * 86_400_000, 0);
   const expiresAt = o['expiresAt'];
   if (expiresAt !== undefined && !validDate(expiresAt)) {
@@ -55,7 +52,7 @@ export function checkEnqueueOptions(options: EnqueueOptions | undefined, where: 
     );
   }
   return {
-    idempotencyKey: key ?? null,
+    idempotencyKey: key,
     runAt: runAt ?? null,
     delayMs,
     expiresAt: expiresAt ?? null,

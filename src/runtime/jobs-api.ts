@@ -2,7 +2,8 @@
  * `offload.jobs`: read, cancel, retry, delete and wait for jobs. Every call goes through the
  * client, so migrations have run before the first query.
  */
-import { checkKeys, describe, intOption, stringOption } from '../core/options.ts';
+import { checkKeys, describe, idempotencyKeyOption, intOption, stringOption } from '../core/options.ts';
+import { textProblem } from '../core/storable-text.ts';
 import { FINAL_STATES, sourcesOf, WAITING_STATES } from '../core/state-machine.ts';
 import { OffloadError } from '../errors.ts';
 import type { Driver } from '../storage/driver.ts';
@@ -54,13 +55,12 @@ export class JobsApi {
     const cursor = f['cursor'];
     if (cursor !== undefined && (typeof cursor !== 'string' || !CURSOR.test(cursor))) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'jobs.list(): cursor is not one returned by a previous page');
     const limit = intOption(f['limit'], 'jobs.list(): limit', 1, 1000, 100);
-    const key = f['idempotencyKey'];
-    if (key !== undefined && (typeof key !== 'string' || key.length < 1 || key.length > 512)) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'jobs.list(): idempotencyKey must be a string of 1 to 512 characters');
+    const key = idempotencyKeyOption(f['idempotencyKey'], 'jobs.list()');
     const jobs = await (await this.#c.ready()).jobList({
       states: states as JobState[] | null,
       task: f['task'] === undefined ? null : stringOption(f['task'], 'jobs.list(): task', ''),
       queue: f['queue'] === undefined ? null : stringOption(f['queue'], 'jobs.list(): queue', ''),
-      idempotencyKey: key ?? null,
+      idempotencyKey: key,
       beforeId: cursor ?? null,
       limit: limit + 1,
     });
@@ -74,6 +74,7 @@ export class JobsApi {
    * within about half a second, wherever it runs, and ends `cancelled`.
    */
   async cancel(id: string, reason = 'cancelled by request'): Promise<Job> {
+    checkReason(reason, 'jobs.cancel()');
     const job = await (await this.#c.ready()).jobCancel({ id: idOf(id), waitingFrom: sourcesOf('cancelled', 'cancel').filter((s) => WAITING_STATES.includes(s)), reason });
     if (job === null) throw notFound(id);
     if (job.state === 'completed' || job.state === 'discarded') {
@@ -122,7 +123,7 @@ export class JobsApi {
    */
   async cancelMany(filter: JobBulkFilter, options?: BulkOptions & { reason?: string }): Promise<BulkResult> {
     const { reason, ...rest } = options ?? {};
-    if (reason !== undefined && (typeof reason !== 'string' || reason.length === 0)) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'jobs.cancelMany(): reason must be a non-empty string');
+    if (reason !== undefined) checkReason(reason, 'jobs.cancelMany()');
     return this.#bulk('cancel', filter, rest, 'jobs.cancelMany()', reason ?? 'cancelled by request');
   }
 
@@ -211,4 +212,11 @@ function idOf(id: unknown): string {
 
 function notFound(id: string): OffloadError {
   return new OffloadError('OFFLOAD_JOB_NOT_FOUND', `no job with id '${id}'`, { details: { id } });
+}
+
+/** A cancel reason is kept with the job: a non-empty string every store can hold. */
+function checkReason(reason: unknown, where: string): void {
+  if (typeof reason !== 'string' || reason.length === 0) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `${where}: reason must be a non-empty string, got ${describe(reason)}`);
+  const problem = textProblem(reason);
+  if (problem !== null) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `${where}: reason holds ${problem}, which PostgreSQL cannot store`);
 }

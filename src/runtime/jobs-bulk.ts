@@ -14,7 +14,7 @@
  * Between batches it checks the signal and the `max` budget, reports progress, and for a retry
  * wakes this process's workers of the queues it touched.
  */
-import { checkKeys, intOption, stringOption } from '../core/options.ts';
+import { checkKeys, idempotencyKeyOption, intOption, stringOption } from '../core/options.ts';
 import { FINAL_STATES, sourcesOf, WAITING_STATES } from '../core/state-machine.ts';
 import { OffloadError } from '../errors.ts';
 import type { Driver, JobBatch, JobFilter } from '../storage/driver.ts';
@@ -82,13 +82,12 @@ export function resolveFilter(filter: unknown, where: string, required: boolean)
     if (!JOB_STATES.includes(s as JobState)) throw invalid(`${where}: unknown state '${String(s)}'; states: ${JOB_STATES.join(', ')}`);
   }
   if (states !== null && states.length === 0) throw invalid(`${where}: state is an empty list; leave it out or name at least one state`);
-  const key = f['idempotencyKey'];
-  if (key !== undefined && (typeof key !== 'string' || key.length < 1 || key.length > 512)) throw invalid(`${where}: idempotencyKey must be a string of 1 to 512 characters`);
+  const key = idempotencyKeyOption(f['idempotencyKey'], where);
   const resolved: JobFilter = {
     states: states as JobState[] | null,
     task: f['task'] === undefined ? null : stringOption(f['task'], `${where}: task`, ''),
     queue: f['queue'] === undefined ? null : stringOption(f['queue'], `${where}: queue`, ''),
-    idempotencyKey: key ?? null,
+    idempotencyKey: key,
   };
   if (required && resolved.states === null && resolved.task === null && resolved.queue === null && resolved.idempotencyKey === null) {
     throw invalid(`${where}: a filter is required (state, task, queue or idempotencyKey); to act on every job, name the states`);
