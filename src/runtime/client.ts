@@ -442,8 +442,9 @@ export class Offload {
     }
     const w = this.#workers;
     if (w === null) return;
-    const now = Date.now();
-    const claimable = (job: Job) => job.state !== 'running' && job.runAt.getTime() <= now && w.queues.includes(job.queue);
+    // The store's state says whether the job is due, on the database's clock: comparing runAt with
+    // this host's clock would miss the wake-up whenever the host runs behind the database.
+    const claimable = (job: Job) => job.state === 'available' && w.queues.includes(job.queue);
     if (outcomes.some((out) => out.kind === 'created' && claimable(out.job))) w.wake();
   }
 

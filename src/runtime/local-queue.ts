@@ -33,6 +33,8 @@ export interface Waiting {
   claimed: ClaimedJob;
   /** performance.now() at the claim's return. */
   since: number;
+  /** performance.now() by which it must start (its start deadline, see startDeadline), or null. */
+  startBy: number | null;
 }
 
 /** Weight of the newest sample in the mean slot time: about the last 20 jobs count. */
@@ -79,10 +81,10 @@ export class LocalQueue {
    * was lost (the store handed the job out again, and only to a lease that expired) even if no
    * heartbeat has said so yet. Keeping both would run the job twice in this process.
    */
-  push(claimed: ClaimedJob, now: number): Waiting | undefined {
+  push(claimed: ClaimedJob, now: number, startBy: number | null): Waiting | undefined {
     const stale = this.#byJob.get(claimed.job.id);
     if (stale !== undefined) this.remove(stale.claimed.token);
-    const w = { claimed, since: now };
+    const w = { claimed, since: now, startBy };
     this.#entries.push(w);
     this.#byToken.set(claimed.token, w);
     this.#byJob.set(claimed.job.id, w);

@@ -220,6 +220,7 @@ export class Producer {
     const slot = new Promise<void>((resolve) => (settle = resolve));
     this.#handoffs.add(slot);
     const claim = { token: randomUUID(), leaseMs: this.#o.leaseMs, workerId: this.#o.workerId };
+    const offeredAt = performance.now();
     let taken = false;
     return {
       claim,
@@ -237,9 +238,10 @@ export class Producer {
           setImmediate(() => {
             this.#handoffs.delete(slot);
             // Stopped meanwhile, or its start deadline passed: back to the store like a claimed job.
-            const late = job.expiresAt !== null && job.expiresAt.getTime() <= Date.now();
-            if (this.#running && !late) this.#start(claimed);
-            else this.#decide({ claimed, since: performance.now() }, { kind: 'released' });
+            const startBy = startDeadline(job, offeredAt);
+            const now = performance.now();
+            if (this.#running && (startBy === null || now < startBy)) this.#start(claimed);
+            else this.#decide({ claimed, since: now, startBy }, { kind: 'released' });
             settle();
           }),
         );
@@ -315,6 +317,7 @@ export class Producer {
 
   async #claim(limit: number): Promise<void> {
     let jobs: ClaimedJob[];
+    const sentAt = performance.now();
     try {
       jobs = await this.#driver.jobClaim({
         queues: this.#o.queues,
@@ -333,7 +336,7 @@ export class Producer {
     this.#claimFailures = 0;
     const now = performance.now();
     for (const job of jobs) {
-      const replaced = this.#waiting.push(job, now);
+      const replaced = this.#waiting.push(job, now, startDeadline(job.job, sentAt));
       if (replaced !== undefined) this.#o.unhold(replaced.claimed.token);
       this.#o.hold(job, (reason) => this.#onWaitingAbort(job.token, reason));
     }
@@ -364,10 +367,9 @@ export class Producer {
       const w = this.#waiting.shift();
       if (w === undefined) return;
       this.#o.unhold(w.claimed.token);
-      const expiresAt = w.claimed.job.expiresAt;
       // Claimed before its start deadline but not started by it: never run late. Handed back, the
       // claim passes it over and the expirer ends it (cancelled, reason expired) like any other.
-      if (expiresAt !== null && expiresAt.getTime() <= Date.now()) this.#decide(w, { kind: 'released' });
+      if (w.startBy !== null && performance.now() >= w.startBy) this.#decide(w, { kind: 'released' });
       else this.#start(w.claimed);
     }
   }
@@ -433,4 +435,17 @@ export class Producer {
     };
     void p.then(settled, settled);
   }
+}
+
+/**
+ * When a claimed job must have started, on this process's performance.now() clock, or null when
+ * it has no start deadline. The deadline (expiresAt) and the claim's time (attemptedAt) are both
+ * the database's clock, which this host's clock may differ from by any amount (PostgreSQL on
+ * another machine): only their difference counts, from when the claim was sent, which is at or
+ * before the database's now, so the deadline errs early by at most a round trip, never late.
+ */
+export function startDeadline(job: Job, sentAt: number): number | null {
+  if (job.expiresAt === null) return null;
+  const claimedAt = job.attemptedAt?.getTime() ?? job.expiresAt.getTime();
+  return sentAt + (job.expiresAt.getTime() - claimedAt);
 }

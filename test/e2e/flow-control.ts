@@ -77,6 +77,28 @@ export function flowControlSuite(make: () => TestStore): void {
       await o.stop();
     });
 
+    it("a start deadline is judged by the store's clock, whatever this host's clock says", { timeout: 30_000 }, async () => {
+      // The host's clock an hour ahead of the database's, then an hour behind (as with PostgreSQL on
+      // another machine): a job with a minute to start runs once, at once, and is never handed back.
+      const realNow = Date.now;
+      try {
+        for (const skewMs of [3_600_000, -3_600_000]) {
+          Date.now = () => realNow() + skewMs;
+          const task = defineTask({ name: name('skew'), handler: (p: { skewMs: number }) => p.skewMs });
+          const o = use(client(store, { tasks: [task] }));
+          let released = 0;
+          o.on('job:released', () => void released++);
+          const { job } = await o.enqueue(task, { skewMs }, { ttlMs: 60_000 });
+          await o.start();
+          const done = await o.jobs.waitFor(job.id);
+          assert.deepEqual([done.state, done.result, done.attempt, released], ['completed', skewMs, 1, 0]);
+          await o.stop();
+        }
+      } finally {
+        Date.now = realNow;
+      }
+    });
+
     it('a short retry backoff runs when it is due, not at the next poll', { timeout: 20_000 }, async () => {
       let attempts = 0;
       const flaky = defineTask({
