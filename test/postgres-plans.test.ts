@@ -37,7 +37,7 @@ describe('postgres plans', () => {
   it('a claim leases its picks by primary key, not by a scan of the whole table', async () => {
     const q = pgQueries(`"${schema}"`, 'wake', 'cancel');
     // EXPLAIN without ANALYZE: the plan only, nothing is claimed.
-    const [row] = await sql.unsafe(`EXPLAIN (FORMAT JSON) ${q.claim}`, [['default'], 175, 30_000, 'w1', ['plans.noop']]);
+    const [row] = await sql.unsafe(`EXPLAIN (FORMAT JSON) ${q.claim}`, [['default'], 175, 30_000, 'w1', ['plans.noop'], 'p:']);
     const plan = (row!['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0]!.Plan;
     const scans = nodes(plan).filter((n) => n['Relation Name'] === 'jobs');
     assert.ok(scans.length > 0, 'the plan reads the jobs table');

@@ -5,6 +5,7 @@
  * transaction and coalesced by the producer; they are hints only, the producer's poll is correct
  * without them. Cancel requests travel the same way on a second channel.
  */
+import { randomUUID } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
 import { OffloadError } from '../../errors.ts';
 import type { Job, JobState } from '../../types.ts';
@@ -184,7 +185,17 @@ export class PostgresDriver implements Driver {
   }
 
   async jobClaim(p: ClaimParams): Promise<ClaimedJob[]> {
-    const rows = await this.#values(this.#q.claim, [p.queues, p.limit, p.leaseMs, p.workerId, p.tasks]);
+    const prefix = `${randomUUID()}:`;
+    let rows: JobValues[];
+    try {
+      rows = await this.#values(this.#q.claim, [p.queues, p.limit, p.leaseMs, p.workerId, p.tasks, prefix]);
+    } catch (err) {
+      // The claim may have committed and only its answer failed to arrive: hand back what it
+      // leased, or its jobs would wait for the rescuer and be charged an attempt they never ran.
+      // If this fails too (the database is gone), the leases expire and the rescuer decides.
+      await this.#run(this.#q.releaseClaim, [prefix, p.workerId]).catch(() => undefined);
+      throw err;
+    }
     const claimed = rows.map((r) => ({ job: jobOf(r), token: r[COL.lease_token] as string }));
     // UPDATE ... RETURNING comes in no particular order; claim order is priority, run_at, id.
     return claimed.toSorted(({ job: a }, { job: b }) => a.priority - b.priority || a.runAt.getTime() - b.runAt.getTime() || compareIds(a.id, b.id));

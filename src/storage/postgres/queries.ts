@@ -45,6 +45,11 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
     // By token alone: only a few rows are running, and this runs only after a failed insert.
     unclaim: `UPDATE ${t} SET state = 'available', attempt = attempt - 1, lease_token = NULL, lease_expires_at = NULL
       WHERE lease_token = $1 AND state = 'running' RETURNING id`,
+    // A claim that may have committed without its answer reaching us (the connection dropped):
+    // its leases, found by the claim's token prefix, go back as if never taken (the attempt
+    // refunded), rather than wait for the rescuer and burn an attempt of jobs that never ran.
+    releaseClaim: `UPDATE ${t} SET state = 'available', attempt = attempt - 1, lease_token = NULL, lease_expires_at = NULL
+      WHERE state = 'running' AND worker_id = $2 AND starts_with(lease_token, $1) RETURNING id`,
     existing: `SELECT ${JOB_SELECT} FROM ${t} WHERE task = $1 AND idempotency_key = $2`,
     // SKIP LOCKED: concurrent claimers pass over rows another claimer has locked instead of
     // queueing behind it, so N workers claim N disjoint batches in parallel.
@@ -65,12 +70,12 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
     // statistics on a table of some 20k rows (finished jobs are kept), the planner hash-joined the
     // picks against a sequential scan of the whole table, 4.4 ms a claim of 175 against 2.0 ms
     // (test/postgres-plans.test.ts).
-    // Lease tokens: one random prefix per claim statement, then the job id, so every lease has a
-    // token of its own and one from an earlier claim of the same job never matches again (as on
-    // SQLite). A gen_random_uuid() per row drew strong randomness per job: ~1.8 us of server CPU
-    // each, a sixth of the claim's cost per job.
+    // Lease tokens: one random prefix per claim statement ($6, drawn by the driver), then the job
+    // id, so every lease has a token of its own and one from an earlier claim of the same job never
+    // matches again (as on SQLite). A gen_random_uuid() per row drew strong randomness per job:
+    // ~1.8 us of server CPU each, a sixth of the claim's cost per job. Drawn by the driver, not the
+    // server, so that a claim whose answer was lost can be found and handed back (releaseClaim).
     claim: `WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)),
-      token AS (SELECT gen_random_uuid()::text || ':' AS prefix),
       picked AS (
         SELECT p.id FROM (SELECT u.name FROM unnest($1::text[]) AS u(name)
             WHERE NOT EXISTS (SELECT 1 FROM ${queues} pq WHERE pq.name = u.name AND pq.paused_at IS NOT NULL)) AS q,
@@ -84,8 +89,8 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
         ORDER BY p.priority, p.run_at, p.id
         LIMIT $2)
       UPDATE ${t} j SET state = 'running', attempt = j.attempt + 1, attempted_at = now(),
-        lease_token = token.prefix || j.id, lease_expires_at = now() + $3 * interval '1 millisecond', worker_id = $4
-      FROM relaxed, token WHERE j.id = ANY (ARRAY(SELECT id FROM picked))
+        lease_token = $6::text || j.id, lease_expires_at = now() + $3 * interval '1 millisecond', worker_id = $4
+      FROM relaxed WHERE j.id = ANY (ARRAY(SELECT id FROM picked))
       RETURNING ${J_COLUMNS}`,
     heartbeat: `UPDATE ${t} j SET lease_expires_at = now() + $3 * interval '1 millisecond'
       FROM unnest($1::bigint[], $2::text[]) AS l(id, token)
