@@ -336,7 +336,15 @@ export class Producer {
     this.#claimFailures = 0;
     const now = performance.now();
     for (const job of jobs) {
-      const replaced = this.#waiting.push(job, now, startDeadline(job.job, sentAt));
+      const startBy = startDeadline(job.job, sentAt);
+      // A cancel request that came while the job's last attempt was ending (it failed, snoozed or
+      // was released before its signal was aborted) left it waiting with the request: end it now,
+      // as the request asked, rather than run it again until the request is noticed.
+      if (job.job.cancelRequestedAt !== null) {
+        this.#decide({ claimed: job, since: now, startBy }, { kind: 'cancelled', reason: null });
+        continue;
+      }
+      const replaced = this.#waiting.push(job, now, startBy);
       if (replaced !== undefined) this.#o.unhold(replaced.claimed.token);
       this.#o.hold(job, (reason) => this.#onWaitingAbort(job.token, reason));
     }

@@ -224,6 +224,27 @@ export function runtimeSuite(make: () => TestStore): void {
       await worker.stop();
     });
 
+    it('a cancel requested while an attempt ends on its own (a failure) still ends the job, without running it again', async () => {
+      let ran = 0;
+      const other = use(client(store));
+      const failing = defineTask({
+        name: name('fails-as-cancelled'),
+        retry: { attempts: 5, backoff: 'fixed', baseMs: 10, maxMs: 10 },
+        handler: async (_p: unknown, ctx) => {
+          ran++;
+          // The request is written; the attempt fails before its signal is aborted.
+          await other.jobs.cancel(ctx.jobId, 'stop retrying');
+          throw new Error('failed before the cancel arrived');
+        },
+      });
+      const worker = use(client(store, { tasks: [failing] }));
+      const { job } = await worker.enqueue(failing, {});
+      await worker.start();
+      const done = await worker.jobs.waitFor(job.id);
+      assert.deepEqual([done.state, done.cancelReason, ran], ['cancelled', 'stop retrying', 1]);
+      await worker.stop();
+    });
+
     it('times out a handler that ignores its signal, failing the attempt', async () => {
       const stuck = defineTask({ name: name('stuck'), timeoutMs: 50, retry: { attempts: 1 }, handler: () => new Promise(() => {}) });
       const o = use(client(store, { tasks: [stuck] }));

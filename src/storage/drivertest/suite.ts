@@ -454,6 +454,35 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       assert.equal(await d.jobCancel({ id: '987654321', waitingFrom: WAITING_STATES, reason: 'x' }), null);
     });
 
+    it("a cancel racing an attempt's retryable outcome always takes effect: cancelled, or the request kept", async () => {
+      const task = fresh();
+      const other = store.open();
+      const n = 40;
+      await d.jobInsertMany({ jobs: Array.from({ length: n }, () => insert({ task })), atomic: false });
+      const claimed = await d.jobClaim({ ...claimArgs, tasks: [task], limit: n });
+      assert.equal(claimed.length, n);
+      // Each cancel is sent with the outcome of the same job from another connection, so some land
+      // before it, some after, some while it commits.
+      const cancels = await Promise.all(
+        claimed.map(async (c) => {
+          const [job] = await Promise.all([
+            d.jobCancel({ id: c.job.id, waitingFrom: WAITING_STATES, reason: 'race' }),
+            other.jobCompleteMany({ completions: [completion(c.job.id, c.token, { state: 'retryable', delayMs: 60_000, result: null, error: error(1) })] }),
+          ]);
+          return job;
+        }),
+      );
+      for (const [i, job] of cancels.entries()) {
+        assert.ok(job !== null);
+        // What the cancel answered, and what the job is now: ended, or still holding the request
+        // (the worker that claims it next ends it without running it).
+        const now = await d.jobGet({ id: claimed[i]!.job.id });
+        for (const j of [job, now]) {
+          assert.ok(j !== null && (j.state === 'cancelled' || j.cancelRequestedAt !== null), `${j?.state}, requested ${String(j?.cancelRequestedAt)}`);
+        }
+      }
+    });
+
     it('retries only from the states the state machine allows, with a fresh attempt budget', async () => {
       const task = fresh();
       await d.jobInsertMany({ jobs: [insert({ task, maxAttempts: 1 }), insert({ task })], atomic: false });

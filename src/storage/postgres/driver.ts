@@ -295,11 +295,8 @@ export class PostgresDriver implements Driver {
 
   async jobCancel(p: { id: string; waitingFrom: readonly JobState[]; reason: string }): Promise<Job | null> {
     if (!/^\d{1,18}$/.test(p.id)) return null;
-    const [w] = await this.#jobs(this.#q.cancelWaiting, [p.id, p.reason, p.waitingFrom]);
-    if (w !== undefined) return w;
-    const [r] = await this.#jobs(this.#q.cancelRunning, [p.id, p.reason]);
-    if (r !== undefined) return r;
-    return this.jobGet({ id: p.id });
+    const [job] = await this.#jobs(this.#q.cancel, [p.id, p.reason, p.waitingFrom]);
+    return job ?? this.jobGet({ id: p.id });
   }
 
   async jobRetry(p: { id: string; from: readonly JobState[] }): Promise<Job | null> {

@@ -121,10 +121,17 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
       RETURNING c.n::int`,
     progress: `UPDATE ${t} SET progress = $3::text::jsonb WHERE id = $1 AND lease_token = $2 AND state = 'running'`,
     get: `SELECT ${JOB_SELECT} FROM ${t} WHERE id = $1`,
-    cancelWaiting: `UPDATE ${t} SET state = 'cancelled', finished_at = now(), cancel_reason = $2, cancel_requested_at = now()
-      WHERE id = $1 AND state = ANY($3::text[]) RETURNING ${JOB_SELECT}`,
-    cancelRunning: `UPDATE ${t} SET cancel_requested_at = COALESCE(cancel_requested_at, now()), cancel_reason = COALESCE(cancel_reason, $2)
-      WHERE id = $1 AND state = 'running' RETURNING ${JOB_SELECT}, pg_notify(${lit(cancelChannel)}, id::text) AS _notified`,
+    // One statement for both cases: a waiting job ends cancelled, a running one gets the request.
+    // As two (waiting, then running), an outcome committed between them (running -> retryable)
+    // slipped past both and the cancel did nothing. The row lock makes this one decide on the
+    // row's latest state (SET and WHERE read the old row; RETURNING the new one).
+    cancel: `UPDATE ${t} SET
+        state = CASE WHEN state = ANY($3::text[]) THEN 'cancelled' ELSE state END,
+        finished_at = CASE WHEN state = ANY($3::text[]) THEN now() ELSE finished_at END,
+        cancel_reason = CASE WHEN state = ANY($3::text[]) THEN $2 ELSE COALESCE(cancel_reason, $2) END,
+        cancel_requested_at = CASE WHEN state = ANY($3::text[]) THEN now() ELSE COALESCE(cancel_requested_at, now()) END
+      WHERE id = $1 AND (state = ANY($3::text[]) OR state = 'running')
+      RETURNING ${JOB_SELECT}, CASE WHEN state = 'running' THEN pg_notify(${lit(cancelChannel)}, id::text) END AS _notified`,
     // The deadline goes too: a redriven job is wanted now, and its old deadline would expire it again.
     retry: `UPDATE ${t} SET state = 'available', run_at = now(), attempt = 0, finished_at = NULL, cancel_requested_at = NULL,
         cancel_reason = NULL, lease_token = NULL, lease_expires_at = NULL, expires_at = NULL
