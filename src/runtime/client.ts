@@ -389,13 +389,12 @@ export class Offload {
     await this.#ensureReady();
     const queue = inserts[0]!.queue;
     await this.#admit(queue, def.name, inserts.length);
-    const outcomes: InsertOutcome[] = [];
+    let outcomes: InsertOutcome[];
     try {
-      for (let i = 0; i < inserts.length; i += 5000) {
-        outcomes.push(...(await this.#driver.jobInsertMany({ jobs: inserts.slice(i, i + 5000), atomic: true, tx: o.tx })));
-      }
+      // One driver call, one transaction, however many jobs: all of them or none.
+      outcomes = await this.#driver.jobInsertMany({ jobs: inserts, atomic: true, tx: o.tx });
     } catch (err) {
-      this.#admission.release(queue, inserts.length - outcomes.length);
+      this.#admission.release(queue, inserts.length);
       throw err;
     }
     if (o.tx === undefined) this.#afterInsert(outcomes);

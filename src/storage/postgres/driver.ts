@@ -27,6 +27,12 @@ export interface PostgresDriverOptions {
   schema: string;
 }
 
+/**
+ * Rows per insert statement of an atomic insert: a call with more runs several statements in its
+ * one transaction, so no statement's parameters grow without bound.
+ */
+const INSERT_CHUNK = 5000;
+
 export class PostgresDriver implements Driver {
   readonly name = 'postgres';
   readonly capabilities: DriverCapabilities = { callerTransactions: true, crossProcessNotify: true, ordered: false };
@@ -111,7 +117,9 @@ export class PostgresDriver implements Driver {
     }
     if (!p.atomic && tx === undefined) return this.#insert(p.jobs, this.#sql);
     const body = async (q: Querier) => {
-      const out = await this.#insert(p.jobs, q);
+      // Statements of at most INSERT_CHUNK rows, all in this one transaction.
+      const out: InsertOutcome[] = [];
+      for (let i = 0; i < p.jobs.length; i += INSERT_CHUNK) out.push(...(await this.#insert(p.jobs.slice(i, i + INSERT_CHUNK), q)));
       if (out.some((o) => o.kind === 'conflict')) throw Object.assign(new Error('conflict'), { code: 'OFFLOAD_CONFLICT_ROLLBACK', outcomes: out });
       return out;
     };
