@@ -12,11 +12,14 @@ export interface PostgresStoreOptions {
   url?: string;
   /** Your own postgres.js instance (offload will not end it). Either this or `url`. */
   sql?: Sql;
-  /** Schema holding offload's tables; created if missing. Default `offload`. */
+  /** Schema holding offload's tables; created if missing. Default `offload`. A name of letters, digits and `_`, at most 48 characters. */
   schema?: string;
   /** Pool size when offload opens the connection itself. Default 10. */
   max?: number;
 }
+
+/** The longest schema name: 63 bytes (PostgreSQL's names) less `offload_cancel:`. */
+export const MAX_SCHEMA_LENGTH = 63 - 'offload_cancel:'.length;
 
 /**
  * The PostgreSQL store.
@@ -26,6 +29,14 @@ export interface PostgresStoreOptions {
 export function postgres(options: PostgresStoreOptions): Driver {
   const o = checkKeys(options, ['url', 'sql', 'schema', 'max'], 'postgres()');
   const schema = stringOption(o['schema'], 'postgres(): schema', 'offload', /^[A-Za-z_][A-Za-z0-9_]*$/);
+  // PostgreSQL cuts identifiers, channel names included, at 63 bytes without a word; the longest
+  // channel is `offload_cancel:` and the schema (see driver.ts).
+  if (schema.length > MAX_SCHEMA_LENGTH) {
+    throw new OffloadError(
+      'OFFLOAD_INVALID_OPTIONS',
+      `postgres(): schema must be at most ${MAX_SCHEMA_LENGTH} characters, got ${schema.length}: its notification channels (offload_cancel:<schema>) must fit PostgreSQL's 63-byte names`,
+    );
+  }
   const max = intOption(o['max'], 'postgres(): max', 1, 1000, 10);
   if ((o['url'] === undefined) === (o['sql'] === undefined)) {
     throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'postgres(): give exactly one of url or sql');
