@@ -454,6 +454,21 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       assert.equal(await d.jobCancel({ id: '987654321', waitingFrom: WAITING_STATES, reason: 'x' }), null);
     });
 
+    it('completes a result of seventeen million numbers (34 MiB) beside a small one, in one batch', { timeout: 120_000 }, async () => {
+      // As jsonb on PostgreSQL, this value (from about sixteen million elements) asked for more
+      // memory than one allocation may take and failed its whole batch, the small completion with it.
+      const task = fresh();
+      await d.jobInsertMany({ jobs: [insert({ task }), insert({ task })], atomic: false });
+      const [big, small] = await d.jobClaim({ ...claimArgs, tasks: [task], limit: 2 });
+      assert.ok(big && small);
+      const result = `[${'0,'.repeat(17 * 2 ** 20 - 1)}0]`;
+      const applied = await d.jobCompleteMany({ completions: [completion(big.job.id, big.token, { result }), completion(small.job.id, small.token)] });
+      assert.deepEqual(applied, [true, true]);
+      // Counted rather than read back: seventeen million numbers parsed would be the test's cost.
+      assert.equal(await d.jobCount({ filter: { states: ['completed'], task, queue: null, idempotencyKey: null }, cap: 10 }), 2);
+      assert.deepEqual((await d.jobGet({ id: small.job.id }))?.result, { ok: true });
+    });
+
     it("a cancel racing an attempt's retryable outcome always takes effect: cancelled, or the request kept", async () => {
       const task = fresh();
       const other = store.open();

@@ -141,4 +141,19 @@ CREATE TRIGGER jobs_count_truncate AFTER TRUNCATE ON :schema.jobs FOR EACH STATE
 INSERT INTO :schema.job_counts (queue, state, n) SELECT queue, state, count(*) FROM :schema.jobs GROUP BY queue, state;
 `,
   },
+  {
+    version: 6,
+    name: 'payloads, progress and results as json',
+    sql: `
+-- The store keeps these values and hands them back; it never looks inside them. json checks the
+-- text and keeps it; jsonb builds a tree of it, which for a big value of many small elements asks
+-- for more memory than PostgreSQL allows at once: a 100 MiB result of fifty million numbers
+-- failed with "invalid memory alloc request size 1073741824", and with it every other completion
+-- of its batch. json also costs less to write and to read back (no tree to build, none to print).
+-- The change rewrites the table once, holding its lock meanwhile.
+ALTER TABLE :schema.jobs ALTER COLUMN payload TYPE json USING payload::json,
+  ALTER COLUMN progress TYPE json USING progress::json,
+  ALTER COLUMN result TYPE json USING result::json;
+`,
+  },
 ];

@@ -1,7 +1,7 @@
 /**
  * Every SQL statement of the PostgreSQL store, one per driver method, built once per schema.
- * Parameters that carry JSON arrive as text and are cast `::text::jsonb`: postgres.js would
- * otherwise JSON-encode a string bound to a jsonb parameter a second time.
+ * Parameters that carry JSON arrive as text and are cast `::text::json` (or `::jsonb`): postgres.js
+ * would otherwise JSON-encode a string bound to a json parameter a second time.
  */
 import { JOB_COLUMNS, JOB_SELECT } from './rows.ts';
 
@@ -27,7 +27,7 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
     // under that lease when it is due and its queue is not paused, and wakes no one.
     insert: `INSERT INTO ${t} (task, queue, state, payload, priority, max_attempts, timeout_ms, run_at, idempotency_key, fingerprint, expires_at, trace_context,
         attempt, attempted_at, lease_token, lease_expires_at, worker_id)
-      SELECT u.task, u.queue, CASE WHEN u.claimed THEN 'running' WHEN u.at > now() THEN 'scheduled' ELSE 'available' END, u.payload::jsonb, u.priority,
+      SELECT u.task, u.queue, CASE WHEN u.claimed THEN 'running' WHEN u.at > now() THEN 'scheduled' ELSE 'available' END, u.payload::json, u.priority,
              u.max_attempts, u.timeout_ms, u.at, u.idem, u.fp,
              COALESCE(u.expires_at, now() + u.ttl_ms * interval '1 millisecond'), u.trace::jsonb,
              CASE WHEN u.claimed THEN 1 ELSE 0 END, CASE WHEN u.claimed THEN now() END, CASE WHEN u.claimed THEN u.token END,
@@ -103,7 +103,7 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
     // big value in the unnest, its tuplestore spilled past work_mem and was re-read from temp files
     // once per running job: completing 3 jobs, one with a 33 MiB result, beside 303 running jobs
     // took 58 s against 2 s now, flat in the number running (test/postgres-plans.test.ts).
-    completeOk: `UPDATE ${t} j SET state = 'completed', result = ($3::text[])[c.n]::jsonb, finished_at = now(), lease_token = NULL, lease_expires_at = NULL
+    completeOk: `UPDATE ${t} j SET state = 'completed', result = ($3::text[])[c.n]::json, finished_at = now(), lease_token = NULL, lease_expires_at = NULL
       FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS c(id, token, n)
       WHERE j.id = c.id AND j.lease_token = c.token AND j.state = 'running'
       RETURNING c.n::int`,
@@ -119,7 +119,7 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
         WITH ORDINALITY AS c(id, token, state, refund, delay_ms, n)
       WHERE j.id = c.id AND j.lease_token = c.token AND j.state = 'running'
       RETURNING c.n::int`,
-    progress: `UPDATE ${t} SET progress = $3::text::jsonb WHERE id = $1 AND lease_token = $2 AND state = 'running'`,
+    progress: `UPDATE ${t} SET progress = $3::text::json WHERE id = $1 AND lease_token = $2 AND state = 'running'`,
     get: `SELECT ${JOB_SELECT} FROM ${t} WHERE id = $1`,
     // One statement for both cases: a waiting job ends cancelled, a running one gets the request.
     // As two (waiting, then running), an outcome committed between them (running -> retryable)
