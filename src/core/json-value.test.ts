@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { OffloadError, type ErrorCode } from '../errors.ts';
+import { isOffloadError, OffloadError, type ErrorCode } from '../errors.ts';
 import { canonicalJson, encodeJson } from './json-value.ts';
 
 const BIG = 1 << 20;
@@ -130,10 +130,16 @@ describe('encodeJson', () => {
       }
     });
 
-    it('an escaped lone surrogate is counted as its escape, not as invalid UTF-8', () => {
-      // JSON.stringify writes a lone surrogate as the 6 ASCII characters \ud800.
-      assert.equal(encodeJson('\ud800', 'payload', 8, 'OFFLOAD_PAYLOAD_TOO_LARGE'), '"\\ud800"');
-      refused(() => encodeJson('\ud800', 'payload', 7, 'OFFLOAD_PAYLOAD_TOO_LARGE'), 'OFFLOAD_PAYLOAD_TOO_LARGE');
+    it('a lone surrogate or a NUL is refused as text no store can keep, whatever the size limit', () => {
+      // JSON.stringify writes a lone surrogate as the 6 ASCII characters \ud800, which PostgreSQL refuses.
+      for (const v of ['\ud800', { a: ['x\u0000'] }]) {
+        assert.throws(
+          () => encodeJson(v, 'payload', 1024, 'OFFLOAD_PAYLOAD_TOO_LARGE'),
+          (err: unknown) => isOffloadError(err, 'OFFLOAD_INVALID_PAYLOAD') && /PostgreSQL cannot store it/.test(err.message),
+        );
+      }
+      // A paired surrogate (one character) is plain text.
+      assert.equal(encodeJson('\ud83d\ude00', 'payload', 8, 'OFFLOAD_PAYLOAD_TOO_LARGE'), '"😀"');
     });
   });
 });

@@ -161,6 +161,7 @@ export class Offload {
   #ready: Promise<void> | null = null;
   #workers: Workers | null = null;
   #closed = false;
+  #closing = false;
 
   /** Read, cancel, retry and wait for jobs. */
   readonly jobs: JobsApi;
@@ -459,7 +460,6 @@ export class Offload {
    */
   async start(options: StartOptions = {}): Promise<void> {
     const o = checkKeys(options, ['concurrency', 'queues', 'prefetch'], 'start()');
-    if (this.#workers !== null) return;
     if (this.#tasks.size === 0) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'start(): no tasks registered; pass tasks to createOffload()');
     const concurrency = intOption(o['concurrency'], 'start(): concurrency', 1, 10_000, 10);
     const prefetch = intOption(o['prefetch'], 'start(): prefetch', 0, 100_000, 300);
@@ -468,6 +468,26 @@ export class Offload {
       throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'start(): queues must be a non-empty array of queue names');
     }
     const queues = rawQueues === undefined ? [...new Set([...this.#tasks.values()].map((t) => t.queue))] : (rawQueues as unknown[]).map((q, i) => stringOption(q, `start(): queues[${i}]`, '', NAME_PATTERN));
+    return this.#serially(() => this.#start(queues, concurrency, prefetch));
+  }
+
+  /**
+   * Runs start and stop one after another, in call order. Each awaits (migrations, LISTEN, the
+   * grace period), and interleaved they went wrong: a stop during a start saw no workers yet and
+   * returned, and the workers then started with nobody to stop them; a start during a stop saw
+   * the old workers and returned, and then there were none.
+   */
+  #serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lifecycle.then(fn, fn);
+    this.#lifecycle = run.catch(() => undefined);
+    return run;
+  }
+
+  #lifecycle: Promise<unknown> = Promise.resolve();
+
+  async #start(queues: string[], concurrency: number, prefetch: number): Promise<void> {
+    if (this.#workers !== null) return;
+    if (this.#closing) throw new OffloadError('OFFLOAD_CLOSED', 'start(): the client is closed');
     await this.#ensureReady();
     const instrumentation = await this.#tracer();
     const maxProgressBytes = this.#o.maxProgressBytes;
@@ -492,7 +512,14 @@ export class Offload {
     );
     this.#workers = workers;
     this.#loop?.start();
-    await workers.start();
+    try {
+      await workers.start();
+    } catch (err) {
+      // Undo what did start, so that a later start() begins again instead of finding these.
+      this.#workers = null;
+      await workers.stop(0).catch(() => undefined);
+      throw err;
+    }
   }
 
   /**
@@ -555,15 +582,19 @@ export class Offload {
   async stop(options: StopOptions = {}): Promise<void> {
     const o = checkKeys(options, ['graceMs'], 'stop()');
     const graceMs = intOption(o['graceMs'], 'stop(): graceMs', 0, 86_400_000, 10_000);
-    const w = this.#workers;
-    if (w === null) return;
-    await w.stop(graceMs);
-    this.#workers = null;
+    return this.#serially(async () => {
+      const w = this.#workers;
+      if (w === null) return;
+      await w.stop(graceMs);
+      this.#workers = null;
+    });
   }
 
   /** Stops workers (see stop) and closes the store. */
   async close(options: StopOptions = {}): Promise<void> {
     if (this.#closed) return;
+    // From here a start() fails: workers started now would outlive the store they run on.
+    this.#closing = true;
     await this.stop(options);
     await this.#inserts.drained();
     this.#closed = true;

@@ -14,7 +14,7 @@ import type { TypedEvents } from '../observability/events.ts';
 import type { AttemptError, JobContext, Logger, RetryPolicy, TaskDefinition } from '../types.ts';
 import type { Clock } from './clock.ts';
 import type { GroupCommit } from './group-commit.ts';
-import type { LeaseKeeper } from './lease-keeper.ts';
+import { cancelReasonOf, type LeaseKeeper } from './lease-keeper.ts';
 import type { ThreadPool } from './threads/pool.ts';
 import { jobBindings } from '../observability/log-bindings.ts';
 import { LazyChild } from '../observability/logger.ts';
@@ -259,7 +259,7 @@ const ABORTED = { aborted: true } as const;
 
 function fromAbort(reason: unknown): AttemptOutcome | null {
   if (isOffloadError(reason, 'OFFLOAD_LEASE_LOST')) return null;
-  if (isOffloadError(reason, 'OFFLOAD_CANCELLED')) return { kind: 'cancelled', reason: null };
+  if (isOffloadError(reason, 'OFFLOAD_CANCELLED')) return { kind: 'cancelled', reason: cancelReasonOf(reason) };
   if (isOffloadError(reason, 'OFFLOAD_SHUTDOWN')) return { kind: 'released' };
   return { kind: 'threw', error: reason, retryable: true };
 }

@@ -64,9 +64,14 @@ export class LeaseKeeper {
       setInterval(() => void this.cancelCheckOnce(), this.#o.cancelCheckMs).unref(),
     ];
     if (this.#driver.onCancelRequested !== undefined) {
-      this.#unlisten = await this.#driver.onCancelRequested((id) => {
-        if ([...this.#held.values()].some((h) => h.id === id)) void this.cancelCheckOnce();
-      });
+      try {
+        this.#unlisten = await this.#driver.onCancelRequested((id) => {
+          if ([...this.#held.values()].some((h) => h.id === id)) void this.cancelCheckOnce();
+        });
+      } catch (err) {
+        // The periodic check alone finds every request (within cancelCheckMs); LISTEN only makes it sooner.
+        this.#events.emit('error', { error: err as Error, component: 'lease-keeper (listen)' });
+      }
     }
   }
 
@@ -92,7 +97,7 @@ export class LeaseKeeper {
         if (h === undefined) continue;
         const k = kept.get(s.token);
         if (k === undefined) h.abort(new OffloadError('OFFLOAD_LEASE_LOST', `job ${s.id}: the lease was lost (expired or taken over)`));
-        else if (k.cancelRequested) h.abort(new OffloadError('OFFLOAD_CANCELLED', `job ${s.id} was cancelled`));
+        else if (k.cancelRequested) h.abort(cancelled(s.id, k.cancelReason));
       }
     } catch (err) {
       this.#events.emit('error', { error: err as Error, component: 'lease-keeper' });
@@ -106,12 +111,27 @@ export class LeaseKeeper {
     if (this.#checking || this.#held.size === 0) return;
     this.#checking = true;
     try {
-      const ids = new Set(await this.#driver.jobCancelRequested({ ids: [...new Set([...this.#held.values()].map((h) => h.id))] }));
-      for (const h of this.#held.values()) if (ids.has(h.id)) h.abort(new OffloadError('OFFLOAD_CANCELLED', `job ${h.id} was cancelled`));
+      const requests = await this.#driver.jobCancelRequested({ ids: [...new Set([...this.#held.values()].map((h) => h.id))] });
+      const reasons = new Map(requests.map((r) => [r.id, r.reason]));
+      for (const h of this.#held.values()) if (reasons.has(h.id)) h.abort(cancelled(h.id, reasons.get(h.id) ?? null));
     } catch (err) {
       this.#events.emit('error', { error: err as Error, component: 'lease-keeper' });
     } finally {
       this.#checking = false;
     }
   }
+}
+
+/**
+ * The abort reason of a job whose cancellation was requested. It carries the request's reason
+ * (`details.reason`, see cancelReasonOf), so that the job:cancelled event tells what the store keeps.
+ */
+export function cancelled(id: string, reason: string | null): OffloadError {
+  return new OffloadError('OFFLOAD_CANCELLED', reason === null ? `job ${id} was cancelled` : `job ${id} was cancelled: ${reason}`, { details: { reason } });
+}
+
+/** The request's reason carried by an OFFLOAD_CANCELLED abort (see cancelled), or null. */
+export function cancelReasonOf(err: OffloadError): string | null {
+  const reason = (err.details as { reason?: unknown } | undefined)?.reason;
+  return typeof reason === 'string' ? reason : null;
 }

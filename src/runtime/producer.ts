@@ -57,6 +57,7 @@ import type { AttemptOutcome } from '../core/outcome.ts';
 import type { ClaimedJob, Driver, InsertClaim } from '../storage/driver.ts';
 import type { Job } from '../types.ts';
 import type { TypedEvents } from '../observability/events.ts';
+import { cancelReasonOf } from './lease-keeper.ts';
 import { LocalQueue, type Waiting } from './local-queue.ts';
 
 /**
@@ -176,9 +177,12 @@ export class Producer {
     this.#running = true;
     if (this.#driver.onJobsAvailable !== undefined) {
       try {
-        this.#unlisten = await this.#driver.onJobsAvailable((queue) => {
+        const un = await this.#driver.onJobsAvailable((queue) => {
           if (this.#o.queues.includes(queue)) this.wake();
         });
+        // Stopped while LISTEN was being set up: stop() found nothing to undo, so undo it here.
+        if (this.#running) this.#unlisten = un;
+        else await un().catch(() => undefined);
       } catch (err) {
         // Polling alone is correct; LISTEN only lowers latency.
         this.#events.emit('error', { error: err as Error, component: 'producer (listen)' });
@@ -341,7 +345,7 @@ export class Producer {
       // was released before its signal was aborted) left it waiting with the request: end it now,
       // as the request asked, rather than run it again until the request is noticed.
       if (job.job.cancelRequestedAt !== null) {
-        this.#decide({ claimed: job, since: now, startBy }, { kind: 'cancelled', reason: null });
+        this.#decide({ claimed: job, since: now, startBy }, { kind: 'cancelled', reason: job.job.cancelReason });
         continue;
       }
       const replaced = this.#waiting.push(job, now, startBy);
@@ -387,7 +391,7 @@ export class Producer {
     const w = this.#waiting.remove(token);
     if (w === undefined) return;
     this.#o.unhold(token);
-    if (reason.code === 'OFFLOAD_CANCELLED') this.#decide(w, { kind: 'cancelled', reason: null });
+    if (reason.code === 'OFFLOAD_CANCELLED') this.#decide(w, { kind: 'cancelled', reason: cancelReasonOf(reason) });
   }
 
   #handBack(entries: Waiting[]): void {

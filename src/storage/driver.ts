@@ -87,10 +87,18 @@ export interface ClaimedJob {
   token: string;
 }
 
+/** A running job's cancel request, as the lease keeper learns of it. */
+export interface CancelRequest {
+  id: string;
+  reason: string | null;
+}
+
 export interface HeldLease {
   id: string;
   token: string;
   cancelRequested: boolean;
+  /** The cancel request's reason, when one was requested. */
+  cancelReason: string | null;
 }
 
 /** What a worker process reports of itself on each registry heartbeat (see workerHeartbeat). */
@@ -180,8 +188,8 @@ export interface Driver {
   jobClaim(params: ClaimParams): Promise<ClaimedJob[]>;
   /** Extends the leases still held; returns exactly those (a missing one was lost). */
   jobHeartbeatMany(params: { leases: ReadonlyArray<{ id: string; token: string }>; leaseMs: number }): Promise<HeldLease[]>;
-  /** Ids among `ids` whose cancellation was requested. A read: no write lock. */
-  jobCancelRequested(params: { ids: readonly string[] }): Promise<string[]>;
+  /** The running jobs among `ids` whose cancellation was requested, with the request's reason. A read: no write lock. */
+  jobCancelRequested(params: { ids: readonly string[] }): Promise<CancelRequest[]>;
   /** Ends attempts. Returns, per input in order, whether the fenced write applied. */
   jobCompleteMany(params: { completions: readonly JobCompletion[] }): Promise<boolean[]>;
   /** Stores progress, fenced by the lease. */

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { cancel, defineTask, isOffloadError, snooze, type InvalidPayloadError, type Job, type Offload } from '../../src/index.ts';
+import { cancel, createOffload, defineTask, isOffloadError, snooze, type InvalidPayloadError, type Job, type Offload } from '../../src/index.ts';
 import type { TestStore } from '../stores.ts';
-import { client, deferred, nextEvent, storeLifecycle } from './helpers.ts';
+import { client, deferred, nextEvent, overriding, silent, storeLifecycle } from './helpers.ts';
 
 async function countJobs(o: Offload, task: string): Promise<number> {
   return (await o.jobs.list({ task, limit: 1000 })).jobs.length;
@@ -213,6 +213,7 @@ export function runtimeSuite(make: () => TestStore): void {
       });
       const worker = use(client(store, { tasks: [longTask] }));
       const other = use(client(store, { tasks: [longTask] }));
+      const event = nextEvent(worker, 'job:cancelled');
       const { job } = await other.enqueue(longTask, {});
       await worker.start();
       assert.equal(await started.promise, job.id);
@@ -221,6 +222,7 @@ export function runtimeSuite(make: () => TestStore): void {
       assert.ok(isOffloadError(await aborted.promise, 'OFFLOAD_CANCELLED'));
       const done = await other.jobs.waitFor(job.id);
       assert.deepEqual([done.state, done.cancelReason, done.result], ['cancelled', 'user pressed stop', null]);
+      assert.equal((await event).reason, 'user pressed stop', 'the event tells the reason the store keeps');
       await worker.stop();
     });
 
@@ -295,6 +297,43 @@ export function runtimeSuite(make: () => TestStore): void {
       assert.deepEqual([done.state, done.result, done.attempt], ['completed', 'second', 2]);
       assert.equal(done.errors[0]?.code, 'OFFLOAD_LEASE_EXPIRED');
       assert.equal(attempts, 2);
+      await o.stop();
+    });
+
+    it('start and stop called without waiting for each other run in call order', async () => {
+      let runs = 0;
+      const t = defineTask({ name: name('lifecycle'), handler: () => void runs++ });
+      const o = use(client(store, { tasks: [t] }));
+      // A stop while a start is under way: once both resolve, nothing runs and nothing is left.
+      const started = o.start();
+      await o.stop({ graceMs: 0 });
+      await started;
+      assert.equal((await o.stats()).workers, null, 'no workers after the stop');
+      const { job } = await o.enqueue(t, {});
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual([(await o.jobs.get(job.id))?.state, runs], ['available', 0]);
+      // A start while a stop is under way: once both resolve, the workers run.
+      await o.start();
+      const stopping = o.stop({ graceMs: 0 });
+      await o.start();
+      await stopping;
+      assert.notEqual((await o.stats()).workers, null, 'workers after the second start');
+      assert.equal((await o.jobs.waitFor(job.id)).state, 'completed');
+      await o.stop();
+      // After close, start refuses.
+      await o.close();
+      await assert.rejects(o.start(), (err: unknown) => isOffloadError(err, 'OFFLOAD_CLOSED'));
+    });
+
+    it('a failed LISTEN for cancel requests leaves the worker running on its periodic checks', async () => {
+      const t = defineTask({ name: name('no-listen'), handler: () => 'ran' });
+      const d = overriding(store.open(), { onCancelRequested: () => () => Promise.reject(new Error('LISTEN refused')) });
+      const o = use(createOffload({ store: d, tasks: [t], logger: silent }));
+      const reported = nextEvent(o, 'error', (e) => /LISTEN refused/.test(e.error.message));
+      await o.start();
+      assert.match((await reported).component, /lease-keeper/);
+      const { job } = await o.enqueue(t, {});
+      assert.deepEqual([(await o.jobs.waitFor(job.id)).state], ['completed']);
       await o.stop();
     });
 

@@ -286,7 +286,7 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       // The current holder is heard.
       assert.equal(await d.jobProgress({ id: second.job.id, token: second.token, progress: '50' }), true);
       const beat = await d.jobHeartbeatMany({ leases: [{ id: second.job.id, token: second.token }], leaseMs: 30_000 });
-      assert.deepEqual(beat, [{ id: second.job.id, token: second.token, cancelRequested: false }]);
+      assert.deepEqual(beat, [{ id: second.job.id, token: second.token, cancelRequested: false, cancelReason: null }]);
       assert.deepEqual(await d.jobCompleteMany({ completions: [completion(second.job.id, second.token)] }), [true]);
       const done = await d.jobGet({ id: first.job.id });
       assert.equal(done?.state, 'completed');
@@ -448,9 +448,9 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       const flagged = await d.jobCancel({ id: running.job.id, waitingFrom: WAITING_STATES, reason: 'stop' });
       assert.equal(flagged?.state, 'running');
       assert.ok(flagged.cancelRequestedAt !== null);
-      assert.deepEqual(await d.jobCancelRequested({ ids: [running.job.id, outs[0]!.job.id] }), [running.job.id]);
+      assert.deepEqual(await d.jobCancelRequested({ ids: [running.job.id, outs[0]!.job.id] }), [{ id: running.job.id, reason: 'stop' }]);
       const [beat] = await d.jobHeartbeatMany({ leases: [{ id: running.job.id, token: running.token }], leaseMs: 1000 });
-      assert.equal(beat?.cancelRequested, true);
+      assert.deepEqual([beat?.cancelRequested, beat?.cancelReason], [true, 'stop']);
       assert.equal(await d.jobCancel({ id: '987654321', waitingFrom: WAITING_STATES, reason: 'x' }), null);
     });
 
@@ -654,7 +654,7 @@ export function driverSuite(name: string, makeStore: () => SuiteStore): void {
       const r = await d.jobGet({ id: running!.job.id });
       assert.deepEqual([r?.state, r?.cancelReason], ['running', 'bulk']);
       assert.ok(r?.cancelRequestedAt instanceof Date);
-      assert.deepEqual(await d.jobCancelRequested({ ids: [running!.job.id] }), [running!.job.id], 'the worker sees the request');
+      assert.deepEqual(await d.jobCancelRequested({ ids: [running!.job.id] }), [{ id: running!.job.id, reason: 'bulk' }], 'the worker sees the request');
       assert.equal((await d.jobGet({ id: finished!.job.id }))?.state, 'completed');
       const onlyRunning = await d.jobCancelMany({ filter: { ...filter, states: ['running'] }, waitingFrom, reason: 'later', beforeId: null, limit: 10 });
       assert.deepEqual(onlyRunning.requested, [running!.job.id]);

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
 import { OffloadError } from '../../errors.ts';
 import type { Job, JobState } from '../../types.ts';
-import type { ClaimedJob, ClaimParams, Driver, DriverCapabilities, HeldLease, InsertOutcome, JobBatch, JobCompletion, JobInsert, QueueInfo, WorkerBeat, WorkerRow } from '../driver.ts';
+import type { CancelRequest, ClaimedJob, ClaimParams, Driver, DriverCapabilities, HeldLease, InsertOutcome, JobBatch, JobCompletion, JobInsert, QueueInfo, WorkerBeat, WorkerRow } from '../driver.ts';
 import { bulkQueries, type BulkStatement } from './bulk-queries.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { pgQueries } from './queries.ts';
@@ -211,21 +211,21 @@ export class PostgresDriver implements Driver {
 
   async jobHeartbeatMany(p: { leases: ReadonlyArray<{ id: string; token: string }>; leaseMs: number }): Promise<HeldLease[]> {
     if (p.leases.length === 0) return [];
-    const rows = await this.#run<{ id: string; lease_token: string; cancel_requested: boolean }>(this.#q.heartbeat, [
+    const rows = await this.#run<{ id: string; lease_token: string; cancel_requested: boolean; cancel_reason: string | null }>(this.#q.heartbeat, [
       p.leases.map((l) => l.id),
       p.leases.map((l) => l.token),
       p.leaseMs,
     ]);
-    return rows.map((r) => ({ id: r.id, token: r.lease_token, cancelRequested: r.cancel_requested }));
+    return rows.map((r) => ({ id: r.id, token: r.lease_token, cancelRequested: r.cancel_requested, cancelReason: r.cancel_requested ? r.cancel_reason : null }));
   }
 
   async jobUnclaim(p: { token: string }): Promise<boolean> {
     return (await this.#run<{ id: string }>(this.#q.unclaim, [p.token])).length === 1;
   }
 
-  async jobCancelRequested(p: { ids: readonly string[] }): Promise<string[]> {
+  async jobCancelRequested(p: { ids: readonly string[] }): Promise<CancelRequest[]> {
     if (p.ids.length === 0) return [];
-    return (await this.#run<{ id: string }>(this.#q.cancelRequested, [p.ids])).map((r) => r.id);
+    return (await this.#run<{ id: string; cancel_reason: string | null }>(this.#q.cancelRequested, [p.ids])).map((r) => ({ id: r.id, reason: r.cancel_reason }));
   }
 
   async jobCompleteMany(p: { completions: readonly JobCompletion[] }): Promise<boolean[]> {

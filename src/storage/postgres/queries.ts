@@ -95,8 +95,8 @@ export function pgQueries(schema: string, wakeChannel: string, cancelChannel: st
     heartbeat: `UPDATE ${t} j SET lease_expires_at = now() + $3 * interval '1 millisecond'
       FROM unnest($1::bigint[], $2::text[]) AS l(id, token)
       WHERE j.id = l.id AND j.lease_token = l.token AND j.state = 'running'
-      RETURNING j.id, j.lease_token, j.cancel_requested_at IS NOT NULL AS cancel_requested`,
-    cancelRequested: `SELECT id FROM ${t} WHERE id = ANY($1::bigint[]) AND state = 'running' AND cancel_requested_at IS NOT NULL`,
+      RETURNING j.id, j.lease_token, j.cancel_requested_at IS NOT NULL AS cancel_requested, j.cancel_reason`,
+    cancelRequested: `SELECT id, cancel_reason FROM ${t} WHERE id = ANY($1::bigint[]) AND state = 'running' AND cancel_requested_at IS NOT NULL`,
     // Completions join only (id, token) from unnest; results, errors and cancel reasons are read
     // by position from their array parameters. Before table statistics exist the planner may run
     // the join as a nested loop over every running job with the unnest rescanned inside it; with a

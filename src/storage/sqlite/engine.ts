@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { OffloadError } from '../../errors.ts';
 import type { Job, JobState } from '../../types.ts';
-import type { ClaimParams, HeldLease, InsertOutcome, JobCompletion, JobInsert, QueueInfo, WorkerBeat, WorkerRow } from '../driver.ts';
+import type { CancelRequest, ClaimParams, HeldLease, InsertOutcome, JobCompletion, JobInsert, QueueInfo, WorkerBeat, WorkerRow } from '../driver.ts';
 import { cancelMany, count, deleteMany, retryMany, type BulkHost } from './bulk.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { date, ROW_COLUMNS, toJob, type Row } from './rows.ts';
@@ -295,13 +295,13 @@ export class SqliteEngine {
 
   jobHeartbeatMany(p: { leases: ReadonlyArray<{ id: string; token: string }>; leaseMs: number }): HeldLease[] {
     const beat = this.#stmt(`UPDATE offload_jobs SET lease_expires_at = ? + ?
-      WHERE id = ? AND lease_token = ? AND state = 'running' RETURNING id, lease_token, cancel_requested_at`);
+      WHERE id = ? AND lease_token = ? AND state = 'running' RETURNING id, lease_token, cancel_requested_at, cancel_reason`);
     return this.#write(() => {
       const now = Date.now();
       const held: HeldLease[] = [];
       for (const l of p.leases) {
-        const r = beat.get(now, p.leaseMs, Number(l.id), l.token) as { id: number; lease_token: string; cancel_requested_at: number | null } | undefined;
-        if (r !== undefined) held.push({ id: String(r.id), token: r.lease_token, cancelRequested: r.cancel_requested_at !== null });
+        const r = beat.get(now, p.leaseMs, Number(l.id), l.token) as { id: number; lease_token: string; cancel_requested_at: number | null; cancel_reason: string | null } | undefined;
+        if (r !== undefined) held.push({ id: String(r.id), token: r.lease_token, cancelRequested: r.cancel_requested_at !== null, cancelReason: r.cancel_requested_at === null ? null : r.cancel_reason });
       }
       return held;
     });
@@ -313,9 +313,14 @@ export class SqliteEngine {
     return this.#write(() => s.run(p.token).changes === 1);
   }
 
-  jobCancelRequested(p: { ids: readonly string[] }): string[] {
-    const q = this.#stmt("SELECT 1 FROM offload_jobs WHERE id = ? AND state = 'running' AND cancel_requested_at IS NOT NULL");
-    return p.ids.filter((id) => q.get(Number(id)) !== undefined);
+  jobCancelRequested(p: { ids: readonly string[] }): CancelRequest[] {
+    const q = this.#stmt("SELECT cancel_reason FROM offload_jobs WHERE id = ? AND state = 'running' AND cancel_requested_at IS NOT NULL");
+    const out: CancelRequest[] = [];
+    for (const id of p.ids) {
+      const r = q.get(Number(id)) as { cancel_reason: string | null } | undefined;
+      if (r !== undefined) out.push({ id, reason: r.cancel_reason });
+    }
+    return out;
   }
 
   jobCompleteMany(p: { completions: readonly JobCompletion[] }): boolean[] {
