@@ -1,6 +1,6 @@
 /**
- * What only the PostgreSQL store has: a schema name that must fit PostgreSQL's 63-byte names
- * together with the notification channels made from it.
+ * What only the PostgreSQL store has: a connection URL, and a schema name that must fit
+ * PostgreSQL's 63-byte names together with the notification channels made from it.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -16,6 +16,13 @@ describe('postgres store: the schema name', () => {
     const sql = postgresjs(PG_URL, { max: 1, onnotice: () => {} });
     await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await sql.end();
+  });
+
+  it("a malformed connection URL is the caller's mistake: OFFLOAD_INVALID_OPTIONS", () => {
+    assert.throws(
+      () => postgres({ url: 'postgres://%zz@127.0.0.1/x' }),
+      (err: unknown) => isOffloadError(err, 'OFFLOAD_INVALID_OPTIONS') && /not a valid connection URL/.test(err.message),
+    );
   });
 
   it('refuses one too long for its notification channels, with the limit', () => {

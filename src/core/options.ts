@@ -71,6 +71,9 @@ export function stringOption(value: unknown, where: string, fallback: string, pa
       `${where}: expected a non-empty string of at most 200 characters${pattern ? ` matching ${pattern}` : ''}, got ${describe(value)}`,
     );
   }
+  // A name or filter with text no store keeps would fail in the store (PostgreSQL), as a store error.
+  const problem = textProblem(value);
+  if (problem !== null) throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `${where}: holds ${problem}`);
   return value;
 }
 

@@ -15,6 +15,7 @@
  *   validation  the route's schemas (422 body, 400 query/path/header).
  *   handler     the offload client; its errors map to problems (problem.ts).
  */
+import { setMaxListeners } from 'node:events';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { authorize, type Scope } from './auth.ts';
 import type { HttpContext } from './context.ts';
@@ -46,6 +47,8 @@ const REGISTER_KEYS = ['prefix', 'logLevel', 'logSerializers'];
 export async function offloadHttp(fastify: FastifyInstance, options: OffloadHttpOptions): Promise<void> {
   const o = resolveHttpOptions(options, 'offloadHttp', REGISTER_KEYS);
   const closing = new AbortController();
+  // Every long poll and event stream listens here, so many at once are normal, not a leak.
+  setMaxListeners(0, closing.signal);
   const watcher = new JobWatcher(o.offload, { minPollMs: o.watchMinPollMs, maxPollMs: o.watchMaxPollMs });
   const scopes = new WeakMap<object, Scope>();
   const prefix = fastify.prefix;

@@ -109,6 +109,8 @@ function fromOffload(err: OffloadError): Problem {
       return problem(status, err.code, err.message, { errors: [{ in: 'body', pointer: '/task', message: err.message }] });
     case 'OFFLOAD_IDEMPOTENCY_CONFLICT':
       return problem(status, err.code, err.message, { existingJobId: d['existingJobId'] });
+    case 'OFFLOAD_JOB_NOT_FOUND':
+      return problem(status, err.code, err.message, { id: d['id'] });
     case 'OFFLOAD_INVALID_STATE':
       return problem(status, err.code, err.message, { state: d['state'] });
     case 'OFFLOAD_PAYLOAD_TOO_LARGE':

@@ -77,6 +77,26 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     frameworkErrors: (err, _request, reply) => {
       void sendProblem(reply, toProblem(err, resolved.bodyLimitBytes));
     },
+    // Errors of Node's HTTP parser (a body shorter or longer than its Content-Length, a bad
+    // header) come before any request exists: answered here as a problem too, then closed.
+    clientErrorHandler: (err, socket) => {
+      if ((err as { code?: string }).code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const requestId = randomUUID();
+      const body = JSON.stringify({
+        type: 'urn:offload:problem:OFFLOAD_HTTP_BAD_REQUEST',
+        title: 'Bad request',
+        status: 400,
+        detail: 'the request could not be read as HTTP (its framing or headers are malformed)',
+        code: 'OFFLOAD_HTTP_BAD_REQUEST',
+        requestId,
+      });
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

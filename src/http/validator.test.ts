@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileSchema, pointerTo, validatorCompiler } from './validator.ts';
+import { compileSchema, isDateTime, pointerTo, validatorCompiler } from './validator.ts';
 
 describe('validator', () => {
   const body = compileSchema(
@@ -76,5 +76,12 @@ describe('validator', () => {
 
   it('escapes pointer segments', () => {
     assert.equal(pointerTo('/a', 'b/c~d'), '/a/b~1c~0d');
+  });
+
+  it('takes date-times of real calendar dates only; impossible ones are refused, not rolled over', () => {
+    for (const v of ['2030-01-01T00:00:00Z', '2028-02-29T23:59:59.999+14:00', '2030-12-31t10:00:00z', '2030-06-30 08:00:00-05:30']) assert.equal(isDateTime(v), true, v);
+    for (const v of ['2030-02-31T00:00:00Z', '2029-02-29T00:00:00Z', '2030-04-31T10:00:00Z', '2030-01-01T24:00:00Z', '2030-01-01T10:60:00Z', '2030-13-01T00:00:00Z', '2030-00-10T00:00:00Z', '2030-01-01T00:00:00+24:00', '2030-01-01T00:00:00', '2030-01-01']) {
+      assert.equal(isDateTime(v), false, v);
+    }
   });
 });

@@ -42,7 +42,22 @@ const KEYWORDS = new Set([
 ]);
 const TYPES = new Set(['string', 'integer', 'number', 'boolean', 'object', 'array', 'null']);
 // RFC 3339 date-time, as JSON Schema's `format: date-time` defines it (offset required).
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
+
+/**
+ * Whether `v` is an RFC 3339 date-time of a real calendar date. The ranges are checked here:
+ * Date.parse rolls an impossible date over (2030-02-31 became 2030-03-03, 24:00 the next day), so a
+ * mistyped time would be stored as another one instead of refused.
+ */
+export function isDateTime(v: string): boolean {
+  const m = DATE_TIME.exec(v);
+  if (m === null) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return false;
+  if (m[8] !== undefined && (Number(m[8]) > 23 || Number(m[9]) > 59)) return false;
+  return Number.isFinite(Date.parse(v));
+}
 
 /** Appends one segment to a JSON Pointer, escaping `~` and `/`. */
 export function pointerTo(base: string, segment: string | number): string {
@@ -103,7 +118,7 @@ function compileNode(schema: JsonSchema, where: string, coerceStrings: boolean):
       if (minLength !== undefined && v.length < minLength) issues.push({ pointer: p, message: `must have at least ${minLength} characters` });
       if (maxLength !== undefined && v.length > maxLength) issues.push({ pointer: p, message: `must have at most ${maxLength} characters` });
       if (pattern !== undefined && !pattern.test(v)) issues.push({ pointer: p, message: `must match ${pattern.source}` });
-      if (format === 'date-time' && !(DATE_TIME.test(v) && Number.isFinite(Date.parse(v)))) {
+      if (format === 'date-time' && !isDateTime(v)) {
         issues.push({ pointer: p, message: 'must be an RFC 3339 date-time, e.g. 2030-01-01T00:00:00Z' });
       }
       return v;

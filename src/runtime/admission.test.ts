@@ -34,6 +34,19 @@ describe('admission', () => {
     await assert.rejects(a.admit('q', 't', 1), (err: unknown) => overloaded(err) && (err as { details: { waiting: number } }).details.waiting === 6);
   });
 
+  it("'*' bounds every queue not named; a named queue keeps its own bound", async () => {
+    const { driver } = fakeDriver(() => [
+      { queue: 'named', state: 'available', count: 5 },
+      { queue: 'any', state: 'available', count: 2 },
+    ]);
+    const a = new Admission(driver, new Map([['named', 10], ['*', 2]]), 250, () => 0);
+    assert.deepEqual([a.limitOf('named'), a.limitOf('any'), a.limitOf('never-seen')], [10, 2, 2]);
+    await a.admit('named', 't', 5);
+    await assert.rejects(a.admit('any', 't', 1), overloaded);
+    await a.admit('never-seen', 't', 2);
+    await assert.rejects(a.admit('never-seen', 't', 1), overloaded);
+  });
+
   it('a queue without a bound reads nothing', async () => {
     const { driver, calls } = fakeDriver(() => []);
     const a = new Admission(driver, new Map(), 250, () => 0);

@@ -19,6 +19,7 @@ import { retryAfterMs } from '../core/retry-after.ts';
 import { WAITING_STATES } from '../core/state-machine.ts';
 import { OffloadError } from '../errors.ts';
 import type { Driver } from '../storage/driver.ts';
+import { ANY_QUEUE } from './client-settings.ts';
 
 /** The window over which the drain rate is measured. */
 export const DRAIN_WINDOW_MS = 10_000;
@@ -67,8 +68,9 @@ export class Admission {
     this.#now = now;
   }
 
+  /** A queue's bound: its own, else the one of every queue (`'*'`), else none. */
   limitOf(queue: string): number | null {
-    return this.#limits.get(queue) ?? null;
+    return this.#limits.get(queue) ?? this.#limits.get(ANY_QUEUE) ?? null;
   }
 
   /**
@@ -76,8 +78,8 @@ export class Admission {
    * without a bound admits everything without any query.
    */
   async admit(queue: string, task: string, count: number): Promise<void> {
-    const max = this.#limits.get(queue);
-    if (max === undefined) return;
+    const max = this.limitOf(queue);
+    if (max === null) return;
     const view = await this.#view(queue);
     if (view.waiting + count > max) {
       throw new OffloadError('OFFLOAD_OVERLOADED', `queue '${queue}' is full: ${view.waiting} jobs wait (maxBacklog ${max}); retry later`, {

@@ -52,6 +52,9 @@ return {
   };
 }
 
+/** The key of `queues` whose settings hold for every queue not named. */
+export const ANY_QUEUE = '*';
+
 export function queueLimits(value: unknown): Map<string, number> {
   const limits = new Map<string, number>();
   if (value === undefined) return limits;
@@ -59,7 +62,8 @@ export function queueLimits(value: unknown): Map<string, number> {
     throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'createOffload(): queues must be an object of queue name -> { maxBacklog }');
   }
   for (const [name, settings] of Object.entries(value)) {
-    stringOption(name, 'createOffload(): queues: a queue name', '', NAME_PATTERN);
+    // '*': the settings of every queue not named (no queue name can be '*').
+    if (name !== ANY_QUEUE) stringOption(name, 'createOffload(): queues: a queue name', '', NAME_PATTERN);
     const s = checkKeys(settings, ['maxBacklog'], `createOffload(): queues.${name}`);
     if (s['maxBacklog'] !== undefined) limits.set(name, intOption(s['maxBacklog'], `createOffload(): queues.${name}.maxBacklog`, 1, 1_000_000_000, 0));
   }

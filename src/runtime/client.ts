@@ -15,7 +15,7 @@ import type { ThreadPoolStats } from './threads/pool.ts';
 import { loadInstrumentation, type Instrumentation, type TracingOptions } from '../observability/tracing.ts';
 import { createMetrics, type Metrics, type MetricsOptions } from '../observability/metrics.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { buildInsert, checkEnqueueOptions, validatePayload } from './enqueue.ts';
+import { buildInsert, checkEnqueueOptions, fingerprintOf, validatePayload } from './enqueue.ts';
 import { GroupCommit } from './group-commit.ts';
 import { JobsApi } from './jobs-api.ts';
 import { LoopHealth } from './loop-health.ts';
@@ -53,8 +53,10 @@ export interface OffloadOptions {
    * Per-queue settings. `maxBacklog`: at most this many jobs wait in the queue (scheduled,
    * available, retryable); `enqueue` beyond it fails fast with OFFLOAD_OVERLOADED and a
    * `retryAfterMs`, and nothing is stored.
+   * The key `'*'` holds for every queue not named: without it, a queue nobody named (one an
+   * enqueue or an HTTP submit names) has no bound.
    * @example
-   * queues: { emails: { maxBacklog: 10_000 } }
+   * queues: { emails: { maxBacklog: 10_000 }, '*': { maxBacklog: 100_000 } }
    */
   queues?: Record<string, { maxBacklog?: number }>;
   /** How often a bounded queue's backlog is read from the store by enqueue. Default 250. */
@@ -325,7 +327,16 @@ export class Offload {
     const trace = (await this.#tracer())?.inject() ?? null;
     const insert = buildInsert(def, await validatePayload(def, payload), o, this.#o.maxPayloadBytes, trace);
     await this.#ensureReady();
-    await this.#admit(insert.queue, def.name, 1);
+    try {
+      await this.#admit(insert.queue, def.name, 1);
+    } catch (err) {
+      // A replay of a keyed enqueue adds nothing to the backlog: it answers with the job it made
+      // (or the conflict), full queue or not. A client retrying after a lost answer must learn
+      // its job exists rather than be told to come back later, again and again.
+      const replay = isOffloadError(err, 'OFFLOAD_OVERLOADED') && insert.idempotencyKey !== null ? await this.#replayOf(insert, def) : null;
+      if (replay !== null) return replay;
+      throw err;
+    }
     // An idle worker of this process takes the job in its own insert (Producer.offer). Never in
     // a caller's transaction: the job must not start before that commits, or if it rolls back.
     const handoff = o.tx === undefined && insert.runAt === null && insert.delayMs === 0 ? (this.#workers?.offer(insert.task, insert.queue) ?? null) : null;
@@ -400,6 +411,13 @@ export class Offload {
     }
     if (o.tx === undefined) this.#afterInsert(outcomes);
     return outcomes.map((out) => this.#result(out, def));
+  }
+
+  /** The answer to a keyed enqueue whose key is taken already, or null when it is not. */
+  async #replayOf(insert: JobInsert, def: AnyTask): Promise<EnqueueResult | null> {
+    const [prior] = await this.#driver.jobList({ states: null, task: insert.task, queue: null, idempotencyKey: insert.idempotencyKey, beforeId: null, limit: 1 });
+    if (prior === undefined) return null;
+    return this.#result({ kind: fingerprintOf(prior.payload) === insert.fingerprint ? 'existing' : 'conflict', job: prior }, def);
   }
 
   /** @internal wakes this process's workers when `job` is theirs to take now. */

@@ -94,9 +94,14 @@ export function buildInsert(
     delayMs: o.delayMs,
     idempotencyKey: o.idempotencyKey,
     // Key order must not make two equal payloads "different": hash the canonical form.
-    fingerprint: o.idempotencyKey === null ? null : createHash('sha256').update(canonicalJson(JSON.parse(payload))).digest('base64url'),
+    fingerprint: o.idempotencyKey === null ? null : fingerprintOf(JSON.parse(payload)),
     expiresAt: o.expiresAt,
     ttlMs: o.ttlMs,
     traceContext: traceContext === null ? null : JSON.stringify(traceContext),
   };
+}
+
+/** What tells two payloads of one idempotency key apart: a hash of their canonical JSON (key order does not count). */
+export function fingerprintOf(payload: unknown): string {
+  return createHash('sha256').update(canonicalJson(payload)).digest('base64url');
 }

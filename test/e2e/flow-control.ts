@@ -46,6 +46,12 @@ export function flowControlSuite(make: () => TestStore): void {
       assert.equal(replay.created, false);
       await o.enqueue(task, { n: 2 });
       await assert.rejects(o.enqueue(task, { n: 3 }), (err: unknown) => isOffloadError(err, 'OFFLOAD_OVERLOADED'));
+      // Full now: a replay still answers with its job (a client retrying after a lost answer
+      // learns it exists), another payload with the key still conflicts, a new key is refused.
+      const full = await o.enqueue(task, { n: 1 }, { idempotencyKey: 'k1' });
+      assert.deepEqual([full.created, full.job.id], [false, first.job.id]);
+      await assert.rejects(o.enqueue(task, { n: 9 }, { idempotencyKey: 'k1' }), (err: unknown) => isOffloadError(err, 'OFFLOAD_IDEMPOTENCY_CONFLICT'));
+      await assert.rejects(o.enqueue(task, { n: 1 }, { idempotencyKey: 'k2' }), (err: unknown) => isOffloadError(err, 'OFFLOAD_OVERLOADED'));
       await o.start({ concurrency: 2 });
       await o.jobs.waitFor(first.job.id);
       const all = (await o.jobs.list({ task: task.name })).jobs;

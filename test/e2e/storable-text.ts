@@ -50,6 +50,9 @@ export function storableTextSuite(make: () => TestStore): void {
       for (const key of ['a\u0000b', `k${LONE}`]) {
         await assert.rejects(o.enqueue(t, {}, { idempotencyKey: key }), (err: unknown) => isOffloadError(err, 'OFFLOAD_INVALID_OPTIONS') && /idempotencyKey/.test(err.message));
         await assert.rejects(o.jobs.list({ idempotencyKey: key }), (err: unknown) => isOffloadError(err, 'OFFLOAD_INVALID_OPTIONS'));
+        // Filters too: on PostgreSQL such text failed the query as a store error (503 over HTTP).
+        await assert.rejects(o.jobs.list({ task: key }), (err: unknown) => isOffloadError(err, 'OFFLOAD_INVALID_OPTIONS'));
+        await assert.rejects(o.jobs.count({ queue: key }), (err: unknown) => isOffloadError(err, 'OFFLOAD_INVALID_OPTIONS'));
       }
       const { job } = await o.enqueue(t, {}, { delayMs: 60_000 });
       await assert.rejects(o.jobs.cancel(job.id, 'no\u0000'), (err: unknown) => isOffloadError(err, 'OFFLOAD_INVALID_OPTIONS') && /reason/.test(err.message));

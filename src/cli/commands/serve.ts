@@ -52,7 +52,7 @@ export function serveCommand(io: CliIo, finish: (code: number) => void): Command
     .option('--no-workers', 'serve the API only; other processes run the jobs')
     .option('--concurrency <n>', 'jobs run at once by this process', intArg(1, 10_000), 10)
     .option('--threads <n>', 'worker threads for kind: thread tasks (default: one per core)', intArg(1, 1024))
-    .option('--max-backlog <n>', 'bound every queue of the tasks: submits beyond this many waiting jobs get 429', intArg(1, 1_000_000_000))
+    .option('--max-backlog <n>', 'bound every queue (any a submit names): submits beyond this many waiting jobs get 429', intArg(1, 1_000_000_000))
     .option('--grace-ms <ms>', 'on stop, time running jobs get to finish', intArg(0, 86_400_000), 10_000)
     .option('--body-limit <bytes>', 'largest request body', intArg(1024, 256 * 2 ** 20), 2 ** 20)
     .option('--no-shed-load', 'serve through an event-loop overload instead of answering 503')
@@ -94,8 +94,9 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
   }
   const log = pino({ level: flags.logLevel, base: { name: 'offload', pid: process.pid }, ...(redaction === undefined ? {} : { redact: redaction }) }, io.stdout);
 
-  const queues: OffloadOptions['queues'] =
-    flags.maxBacklog === undefined ? undefined : Object.fromEntries([...new Set(tasks.map((t) => t.queue))].map((q) => [q, { maxBacklog: flags.maxBacklog! }]));
+  // Every queue, not only the tasks' own: a submit may name any queue, and an unnamed one would
+  // take jobs without bound.
+  const queues: OffloadOptions['queues'] = flags.maxBacklog === undefined ? undefined : { '*': { maxBacklog: flags.maxBacklog } };
   let offload: Offload;
   try {
     offload = createOffload({

@@ -8,7 +8,7 @@
  * store with growing pauses cut short by this process's own job events.
  */
 import type { FastifyInstance } from 'fastify';
-import { isOffloadError } from '../../index.ts';
+import { isOffloadError, type Job } from '../../index.ts';
 import type { HttpContext } from '../context.ts';
 import { DURATION_PATTERN, parseDuration } from '../duration.ts';
 import { jobSchema, jobView } from '../job-view.ts';
@@ -55,24 +55,29 @@ export function jobResultRoutes(fastify: FastifyInstance, ctx: HttpContext): voi
           errors: [{ in: 'query', pointer: '/wait', message: `must be at most ${ctx.options.maxWaitMs} ms` }],
         });
       }
-      let job = await offload.jobs.get(id);
-      if (job === null) throw notFound(id);
-      if (!FINAL.has(job.state) && waitMs > 0) {
-        const abort = new AbortController();
-        const stop = () => abort.abort(new Error('the wait was ended'));
-        ctx.closing.addEventListener('abort', stop, { once: true });
-        reply.raw.on('close', stop);
-        try {
-          job = await offload.jobs.waitFor(id, { timeoutMs: waitMs, signal: abort.signal });
-        } catch (err) {
-          // Out of time, client gone or server closing: answer with the job as it now is.
-          if (!(isOffloadError(err, 'OFFLOAD_TIMEOUT') || abort.signal.aborted)) throw err;
-          job = await offload.jobs.get(id);
-          if (job === null) throw notFound(id);
-        } finally {
-          ctx.closing.removeEventListener('abort', stop);
-          reply.raw.off('close', stop);
+      // Listening before the first read: a client that leaves during it must end the wait too,
+      // or the server would poll for it for the whole `wait`.
+      const abort = new AbortController();
+      const stop = () => abort.abort(new Error('the wait was ended'));
+      ctx.closing.addEventListener('abort', stop, { once: true });
+      reply.raw.on('close', stop);
+      let job: Job | null;
+      try {
+        job = await offload.jobs.get(id);
+        if (job === null) throw notFound(id);
+        if (!FINAL.has(job.state) && waitMs > 0 && !abort.signal.aborted) {
+          try {
+            job = await offload.jobs.waitFor(id, { timeoutMs: waitMs, signal: abort.signal });
+          } catch (err) {
+            // Out of time, client gone or server closing: answer with the job as it now is.
+            if (!(isOffloadError(err, 'OFFLOAD_TIMEOUT') || abort.signal.aborted)) throw err;
+            job = await offload.jobs.get(id);
+            if (job === null) throw notFound(id);
+          }
         }
+      } finally {
+        ctx.closing.removeEventListener('abort', stop);
+        reply.raw.off('close', stop);
       }
       // Closing: this connection would otherwise idle on and hold the server's close() until the client drops it.
       if (ctx.closing.aborted) reply.header('connection', 'close');

@@ -66,6 +66,27 @@ const idempotencyHeader: JsonSchema = {
   },
 };
 
+function refuseKey(message: string): HttpProblem {
+  return new HttpProblem(400, 'OFFLOAD_HTTP_BAD_REQUEST', `Idempotency-Key ${message}`, { errors: [{ in: 'header', pointer: '/idempotency-key', message }] });
+}
+
+/**
+ * The Idempotency-Key header as the client wrote it. Node reads header bytes as latin1, so a UTF-8
+ * key (`café`) would be stored as other text (`cafÃ©`) and not be found by `?idempotencyKey=`;
+ * and it joins repeated headers with ", " into a key nobody sent. So: decoded as UTF-8, refused
+ * when it is not UTF-8, and refused when given twice.
+ */
+function idempotencyKeyOf(rawHeaders: readonly string[]): string | undefined {
+  const found: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === 'idempotency-key') found.push(rawHeaders[i + 1]!);
+  if (found.length === 0) return undefined;
+  if (found.length > 1) throw refuseKey('must be given once');
+  const bytes = Buffer.from(found[0]!, 'latin1');
+  const key = bytes.toString('utf8');
+  if (!Buffer.from(key, 'utf8').equals(bytes)) throw refuseKey('must be UTF-8 text');
+  return key;
+}
+
 export function submitRoutes(fastify: FastifyInstance, ctx: HttpContext): void {
   const { offload } = ctx;
 
@@ -96,9 +117,9 @@ export function submitRoutes(fastify: FastifyInstance, ctx: HttpContext): void {
     },
     handler: async (request, reply) => {
       const body = request.body as OptionFields & { task: string; payload?: unknown };
-      const key = request.headers['idempotency-key'];
+      const key = idempotencyKeyOf(request.raw.rawHeaders);
       const options = enqueueOptions(body);
-      if (typeof key === 'string') options.idempotencyKey = key;
+      if (key !== undefined) options.idempotencyKey = key;
       const { job, created } = await offload.enqueue(body.task, body.payload ?? null, options);
       reply.code(created ? 202 : 200).header('location', ctx.url(`/v1/jobs/${job.id}`));
       if (!created) reply.header('idempotent-replayed', 'true');

@@ -46,12 +46,18 @@ export function postgres(options: PostgresStoreOptions): Driver {
     return new PostgresDriver({ sql: o['sql'] as Sql, ownsSql: false, schema });
   }
   const url = stringOption(o['url'], 'postgres(): url', '');
-  const sql = postgresjs(url, {
-    max,
-    onnotice: () => {},
-    connection: { application_name: 'offload' },
-    // Connect failures surface at first use as OFFLOAD_STORE errors rather than hanging.
-    connect_timeout: 10,
-  });
+  let sql: Sql;
+  try {
+    sql = postgresjs(url, {
+      max,
+      onnotice: () => {},
+      connection: { application_name: 'offload' },
+      // Connect failures surface at first use as OFFLOAD_STORE errors rather than hanging.
+      connect_timeout: 10,
+    });
+  } catch (err) {
+    // postgres.js parses the URL here: a malformed one (a bad %-escape, say) is the caller's mistake.
+    throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `postgres(): url is not a valid connection URL: ${(err as Error).message}`, { cause: err });
+  }
   return new PostgresDriver({ sql, ownsSql: true, schema });
 }
