@@ -21,6 +21,7 @@ export type HttpProblemCode =
   | 'OFFLOAD_HTTP_FORBIDDEN'
   | 'OFFLOAD_HTTP_NOT_FOUND'
   | 'OFFLOAD_HTTP_BODY_TOO_LARGE'
+  | 'OFFLOAD_HTTP_REQUEST_TIMEOUT'
   | 'OFFLOAD_HTTP_UNSUPPORTED_MEDIA_TYPE'
   | 'OFFLOAD_HTTP_LOOP_OVERLOADED'
   | 'OFFLOAD_HTTP_NOT_READY'
@@ -38,6 +39,7 @@ export const PROBLEM_CODES: Readonly<Record<string, { status: number; title: str
   OFFLOAD_HTTP_FORBIDDEN: { status: 403, title: 'Not allowed' },
   OFFLOAD_HTTP_NOT_FOUND: { status: 404, title: 'No such route' },
   OFFLOAD_HTTP_BODY_TOO_LARGE: { status: 413, title: 'Request body too large' },
+  OFFLOAD_HTTP_REQUEST_TIMEOUT: { status: 408, title: 'Request not received in time' },
   OFFLOAD_HTTP_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   OFFLOAD_HTTP_LOOP_OVERLOADED: { status: 503, title: 'Server overloaded' },
   OFFLOAD_HTTP_NOT_READY: { status: 503, title: 'Not ready' },

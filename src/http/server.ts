@@ -10,7 +10,7 @@ import { OffloadError } from '../index.ts';
 import { offloadDashboard } from './dashboard/plugin.ts';
 import { checkKeys, intOption, resolveHttpOptions, type OffloadHttpOptions } from './options.ts';
 import { offloadHttp } from './plugin.ts';
-import { sendProblem, toProblem } from './problem.ts';
+import { PROBLEM_CODES, sendProblem, toProblem } from './problem.ts';
 
 export interface HttpServerOptions extends OffloadHttpOptions {
   /** A pino logger, or false for none. Default: pino at `info` on stdout. Payloads and tokens are never logged. */
@@ -24,6 +24,13 @@ export interface HttpServerOptions extends OffloadHttpOptions {
   logRequests?: boolean;
   /** Idle keep-alive connections are closed after this long. Default 72000 (longer than common load balancers' 60 s). */
   keepAliveTimeoutMs?: number;
+  /**
+   * A request must have arrived whole (headers and body) within this long, or it is answered 408
+   * and its connection closed: a client that sends part of a request and then waits would hold
+   * its connection forever. Long polls are not cut: the wait is the answer's, not the request's.
+   * Default 30000.
+   */
+  requestTimeoutMs?: number;
 }
 
 export interface ListenOptions {
@@ -42,7 +49,7 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-const SERVER_KEYS = ['logger', 'prefix', 'keepAliveTimeoutMs', 'logRequests'];
+const SERVER_KEYS = ['logger', 'prefix', 'keepAliveTimeoutMs', 'requestTimeoutMs', 'logRequests'];
 // A client's X-Request-Id is kept when it looks like an id, so a log line cannot be forged through it.
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
@@ -61,16 +68,21 @@ export function isLoopbackHost(host: string): boolean {
 export function createHttpServer(options: HttpServerOptions): HttpServer {
   // Checked here, synchronously, so a bad option throws at the call rather than at listen().
   const resolved = resolveHttpOptions(options, 'createHttpServer()', SERVER_KEYS);
-  const { logger, prefix, keepAliveTimeoutMs, logRequests, ...pluginOptions } = options;
+  const { logger, prefix, keepAliveTimeoutMs, requestTimeoutMs, logRequests, ...pluginOptions } = options;
   if (logRequests !== undefined && typeof logRequests !== 'boolean') throw new OffloadError('OFFLOAD_INVALID_OPTIONS', 'createHttpServer(): logRequests: expected a boolean');
   if (prefix !== undefined && !(typeof prefix === 'string' && /^\/[A-Za-z0-9._~/-]*[^/]$/.test(prefix))) {
     throw new OffloadError('OFFLOAD_INVALID_OPTIONS', `createHttpServer(): prefix must be a path such as '/api', got ${JSON.stringify(prefix)}`);
   }
+  const requestTimeout = intOption(requestTimeoutMs, 'createHttpServer(): requestTimeoutMs', 100, 3_600_000, 30_000);
   const fastify = Fastify({
     loggerInstance: logger === false ? pino({ level: 'silent' }) : (logger ?? pino({ level: 'info' })),
     // The plugin's JSON parser enforces its own limit; this one covers the rest of the instance.
     bodyLimit: resolved.bodyLimitBytes,
     keepAliveTimeout: intOption(keepAliveTimeoutMs, 'createHttpServer(): keepAliveTimeoutMs', 1, 3_600_000, 72_000),
+    requestTimeout,
+    // Node looks for requests past their time every connectionsCheckingInterval (30 s by default):
+    // four looks per timeout keep a late request's answer within a quarter of it.
+    http: { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.max(25, Math.floor(requestTimeout / 4)) },
     requestIdHeader: false,
     logController: new LogController({ disableRequestLogging: logRequests === false }),
     // Errors Fastify raises before routing (a malformed URL) are problems too.
@@ -85,16 +97,21 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         return;
       }
       const requestId = randomUUID();
+      const late = (err as { code?: string }).code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      const code = late ? 'OFFLOAD_HTTP_REQUEST_TIMEOUT' : 'OFFLOAD_HTTP_BAD_REQUEST';
+      const { status, title } = PROBLEM_CODES[code]!;
       const body = JSON.stringify({
-        type: 'urn:offload:problem:OFFLOAD_HTTP_BAD_REQUEST',
-        title: 'Bad request',
-        status: 400,
-        detail: 'the request could not be read as HTTP (its framing or headers are malformed)',
-        code: 'OFFLOAD_HTTP_BAD_REQUEST',
+        type: `urn:offload:problem:${code}`,
+        title,
+        status,
+        detail: late
+          ? `the request did not arrive whole within ${requestTimeout} ms`
+          : 'the request could not be read as HTTP (its framing or headers are malformed)',
+        code,
         requestId,
       });
       socket.end(
-        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+        `HTTP/1.1 ${status} ${late ? 'Request Timeout' : 'Bad Request'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
       );
     },
     genReqId: (req) => {

@@ -81,6 +81,13 @@ httpSuite('hostile requests', (s) => {
     assert.equal(body<{ jobs: unknown[] }>(await inject({ method: 'GET', url: `/v1/jobs?task=${t.name}` })).jobs.length, 1);
   });
 
+  it('an empty state filter is refused, not read as every state', async () => {
+    const { inject } = s.api();
+    const res = await inject({ method: 'GET', url: '/v1/jobs?state=' });
+    assert.equal(res.statusCode, 400);
+    assert.equal(body<Problem>(res).code, 'OFFLOAD_HTTP_BAD_REQUEST');
+  });
+
   it('404s of cancel, retry and delete name the id, as GET does', async () => {
     const { inject } = s.api();
     for (const [method, url] of [
@@ -139,5 +146,24 @@ httpSuite('hostile requests', (s) => {
       await server.close();
       await offload.close({ graceMs: 0 });
     }
+  });
+});
+
+httpSuite('a request that never arrives whole', (s) => {
+  it('is answered 408 once requestTimeoutMs has passed and its connection closed; a long poll is not cut', async () => {
+    const t = defineTask({ name: s.unique('slow-client'), handler: () => null });
+    const { server, offload } = s.api({ offload: { tasks: [t] }, http: { requestTimeoutMs: 300 } });
+    const url = await server.listen({ port: 0 });
+    const started = Date.now();
+    // Headers and the start of a body, then nothing.
+    const answer = await raw(url, 'POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"task":');
+    assert.match(answer, /^HTTP\/1\.1 408 /);
+    assert.ok(Date.now() - started < 5000, `answered after ${Date.now() - started} ms`);
+    // A long poll whose request arrived whole waits past requestTimeoutMs.
+    const { job } = await offload.enqueue(t, {}, { delayMs: 60_000 });
+    const waitStart = Date.now();
+    const res = await fetch(new URL(`/v1/jobs/${job.id}/result?wait=1s`, url));
+    assert.equal(res.status, 202);
+    assert.ok(Date.now() - waitStart >= 900, 'the wait ran its course');
   });
 });

@@ -36,7 +36,7 @@ export function jobRoutes(fastify: FastifyInstance, ctx: HttpContext): void {
         type: 'object',
         additionalProperties: false,
         properties: {
-          state: { type: 'array', items: jobStateSchema, maxItems: 7, description: 'One or more states, comma-separated or repeated.' },
+          state: { type: 'array', items: jobStateSchema, minItems: 1, maxItems: 7, description: 'One or more states, comma-separated or repeated (an empty one is refused, not read as every state).' },
           task: { type: 'string', minLength: 1, maxLength: 200 },
           queue: { type: 'string', minLength: 1, maxLength: 200 },
           idempotencyKey: { type: 'string', minLength: 1, maxLength: 512, description: 'Jobs enqueued with this idempotency key, of any task.' },
