@@ -4,7 +4,9 @@
  * escapes; in text, the driver's UTF-8 encoding turns them into U+FFFD, so a key would come back
  * changed). One refused value in a batched statement fails the whole batch, other jobs' writes
  * with it, so such text is stopped here, before it reaches a store: refused where the caller can
- * fix it (payloads, keys, results), made storable where it must be kept anyway (error messages).
+ * fix it (keys, reasons, names and filters: text columns), made storable where it must be kept
+ * anyway (an attempt's error: jsonb). Payloads, progress and results are refused too (encodeJson),
+ * one rule on both stores; since migration 6 they are json on PostgreSQL, which would keep them.
  */
 import type { SerializedError } from '../errors.ts';
 

@@ -116,7 +116,7 @@ export class SqliteEngine {
   /**
    * Whether a transaction is open. After a request of a group fails, this tells whether SQLite
    * rolled back only that request's savepoint or the whole transaction (as it may on a full disk
-   * or an I/O error): see ./group-commit.ts.
+   * or an I/O error): see ./store-batch.ts.
    */
   get inTransaction(): boolean {
     return this.#db.inTransaction;
