@@ -43,16 +43,18 @@ function isBusy(err: unknown): boolean {
  */
 function retryWhileBusy<T>(fn: () => T, timeoutMs: number): T {
   const deadline = Date.now() + timeoutMs;
-  const nap = new Int32Array(new SharedArrayBuffer(4));
   for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
     try {
       return fn();
     } catch (err) {
       if (!isBusy(err) || Date.now() >= deadline) throw err;
-      Atomics.wait(nap, 0, 0, wait);
+      Atomics.wait(NAP, 0, 0, wait);
     }
   }
 }
+
+/** What retryWhileBusy sleeps on, made once: every write comes through it (nothing wakes it; the wait is the timeout). */
+const NAP = new Int32Array(new SharedArrayBuffer(4));
 
 const FINAL = "('completed','cancelled','discarded')";
 const WAITING = "('scheduled','available','retryable')";
